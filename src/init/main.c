@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Boot and shutdown: parse the kernel command line, create the machine's RAM,
+ * bring up memblock and the page allocator. One machine per process, as one
+ * kernel per machine; boot again after shutdown gets a fresh one.
+ *
+ * Command-line tokens are key=value (or a bare flag), separated by spaces.
+ * Each is validated before anything is built: a bad token returns -EINVAL
+ * with one line on stderr that names it, and leaves no trace.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mm/internal.h"
+
+struct boot_params boot_params;
+bool machine_booted;
+char *direct_map_base;
+size_t mmk_kmalloc_max_size = 128 << 10;
+static char boot_cmdline[1024];
+static atomic_bool boot_in_progress;
+
+#define MEM_MIN		(4ULL << 20)
+#define MEM_MAX		(1ULL << 40)
+#define MAX_BLOCK_BYTES	((uint64_t)PAGE_SIZE << MAX_PAGE_ORDER)
+
+static void set_defaults(struct boot_params *bp)
+{
+	memset(bp, 0, sizeof(*bp));
+	bp->mem = 256ULL << 20;
+	bp->dma_zone = 16ULL << 20;
+	bp->kmalloc_max = 128ULL << 10;
+	bp->min_free_kbytes = -1;
+}
+
+/* Linux's memparse(): a number with an optional K/M/G/T suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -1;
+	if (shift && v > (ULLONG_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int bad_token(const char *tok, const char *why)
+{
+	fprintf(stderr, "mmkit: bad boot option '%s': %s\n", tok, why);
+	return -EINVAL;
+}
+
+static bool slub_debug_valid(const char *v)
+{
+	/* flags[,cache[,cache...]][;flags,...]: flags from Linux's letters. */
+	const char *p = v;
+
+	while (*p) {
+		while (*p && *p != ',' && *p != ';') {
+			if (!strchr("FZPUTAOfzputao-", *p))
+				return false;
+			p++;
+		}
+		while (*p == ',') {
+			p++;
+			if (!*p || *p == ',' || *p == ';')
+				return false;
+			while (*p && *p != ',' && *p != ';') {
+				if (!(*p == '_' || *p == '-' || *p == '.' || *p == '*' ||
+				      (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+				      (*p >= 'A' && *p <= 'Z')))
+					return false;
+				p++;
+			}
+		}
+		if (*p == ';')
+			p++;
+	}
+	return true;
+}
+
+static int parse_token(struct boot_params *bp, char *tok)
+{
+	char *eq = strchr(tok, '=');
+	const char *val = eq ? eq + 1 : NULL;
+	size_t klen = eq ? (size_t)(eq - tok) : strlen(tok);
+	uint64_t v;
+
+#define KEY(k) (klen == sizeof(k) - 1 && !strncmp(tok, k, klen))
+	if (KEY("nopcp")) {
+		if (val)
+			return bad_token(tok, "nopcp takes no value");
+		bp->nopcp = true;
+		return 0;
+	}
+	if (!val)
+		return bad_token(tok, "expected key=value");
+	if (KEY("mem")) {
+		if (parse_size(val, &v))
+			return bad_token(tok, "not a size (use a number with K, M or G)");
+		if (v % PAGE_SIZE)
+			return bad_token(tok, "not a multiple of the 4K page size");
+		if (v < MEM_MIN)
+			return bad_token(tok, "below the 4M minimum");
+		if (v > MEM_MAX)
+			return bad_token(tok, "above the 1T maximum");
+		bp->mem = v;
+	} else if (KEY("dma_zone")) {
+		if (parse_size(val, &v))
+			return bad_token(tok, "not a size (use a number with K, M or G)");
+		if (v % MAX_BLOCK_BYTES)
+			return bad_token(tok, "not a multiple of 4M, the largest buddy block");
+		bp->dma_zone = v;
+	} else if (KEY("kmalloc_max")) {
+		if (parse_size(val, &v))
+			return bad_token(tok, "not a size (use a number with K, M or G)");
+		if (v < PAGE_SIZE || v > MAX_BLOCK_BYTES)
+			return bad_token(tok, "must be between 4K and 4M (an order-10 block)");
+		bp->kmalloc_max = v;
+	} else if (KEY("slub_debug")) {
+		if (strlen(val) >= sizeof(bp->slub_debug))
+			return bad_token(tok, "too long");
+		if (!slub_debug_valid(val))
+			return bad_token(tok, "expected flags from F,Z,P,U,T,A,O and optional ,cache-name");
+		snprintf(bp->slub_debug, sizeof(bp->slub_debug), "%s", val);
+	} else if (KEY("min_free_kbytes")) {
+		char *end;
+		long k;
+
+		errno = 0;
+		k = strtol(val, &end, 10);
+		if (errno || end == val || *end || k < 0)
+			return bad_token(tok, "not a non-negative number of kilobytes");
+		bp->min_free_kbytes = k;
+	} else if (KEY("swap")) {
+		return bad_token(tok, "swap is not built into this mmkit yet");
+	} else if (KEY("cma")) {
+		if (parse_size(val, &v))
+			return bad_token(tok, "not a size (use a number with K, M or G)");
+		if (v)
+			return bad_token(tok, "CMA is not built into this mmkit yet");
+		bp->cma = 0;
+	} else {
+		fprintf(stderr, "mmkit: unknown boot option '%s'\n", tok);
+		return -EINVAL;
+	}
+#undef KEY
+	return 0;
+}
+
+static int parse_cmdline(struct boot_params *bp, const char *cmdline)
+{
+	char buf[sizeof(boot_cmdline)];
+	char *save, *tok;
+
+	set_defaults(bp);
+	if (!cmdline)
+		return 0;
+	if (strlen(cmdline) >= sizeof(buf)) {
+		fprintf(stderr, "mmkit: boot command line longer than %zu bytes\n",
+			sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	strcpy(buf, cmdline);
+	for (tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		int err = parse_token(bp, tok);
+
+		if (err)
+			return err;
+	}
+	if (bp->min_free_kbytes >= 0 &&
+	    (uint64_t)bp->min_free_kbytes * 1024 >= bp->mem / 2) {
+		fprintf(stderr, "mmkit: bad boot option 'min_free_kbytes=%ld': reserves half of mem= or more\n",
+			bp->min_free_kbytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int mmk_boot(const char *cmdline)
+{
+	struct boot_params bp;
+	void *base;
+	int err;
+
+	if (machine_booted || atomic_exchange(&boot_in_progress, true)) {
+		fprintf(stderr, "mmkit: mmk_boot: the machine is already booted\n");
+		return -EBUSY;
+	}
+	err = parse_cmdline(&bp, cmdline);
+	if (err)
+		goto out;
+	boot_params = bp;
+	pcp_disabled = bp.nopcp;
+	mmk_kmalloc_max_size = (size_t)bp.kmalloc_max;
+
+	err = arch_ram_init(bp.mem, MAX_BLOCK_BYTES, &base);
+	if (err)
+		goto out;
+	direct_map_base = base;
+	arch_cpus_init();
+	err = free_area_init();
+	if (err) {
+		arch_ram_exit();
+		goto out;
+	}
+	snprintf(boot_cmdline, sizeof(boot_cmdline),
+		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK min_free_kbytes=%ld%s%s%s",
+		 (unsigned long long)(bp.mem >> 10),
+		 (unsigned long long)(bp.dma_zone >> 10),
+		 (unsigned long long)(bp.kmalloc_max >> 10), min_free_kbytes,
+		 bp.nopcp ? " nopcp" : "", bp.slub_debug[0] ? " slub_debug=" : "",
+		 bp.slub_debug);
+	machine_booted = true;
+out:
+	atomic_store(&boot_in_progress, false);
+	return err;
+}
+
+void mmk_shutdown(void)
+{
+	if (!machine_booted) {
+		__not_booted("mmk_shutdown");
+		return;
+	}
+	machine_booted = false;
+	page_alloc_shutdown();
+	arch_ram_exit();
+	direct_map_base = NULL;
+	boot_cmdline[0] = '\0';
+}
+
+const char *mmk_boot_cmdline(void)
+{
+	return boot_cmdline;
+}
+
+bool __not_booted(const char *fn)
+{
+	fprintf(stderr, "mmkit: BUG: %s() called while no machine is booted (call mmk_boot() first)\n",
+		fn);
+	return true;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Glossary. These words mean one thing each, everywhere in mmkit:
+ *
+ *   frame    4 KiB of physical RAM, at a physical address that is a multiple
+ *            of PAGE_SIZE. RAM is frames 0 .. max_pfn-1.
+ *   pfn      a frame's number: its physical address >> PAGE_SHIFT.
+ *   page     a frame's descriptor, struct page, one per frame in mem_map[],
+ *            so page <-> pfn is pointer arithmetic. (Linux also says "page"
+ *            for a virtual page; we say "virtual page" then.)
+ *   block    2^order frames starting at a pfn aligned to 2^order: the unit
+ *            the buddy allocator hands out and takes back.
+ *   buddy    the block a block of the same order merges with: pfn ^ (1<<order).
+ *   head     the first page of a block; the other pages are its tails.
+ *   compound a block allocated with __GFP_COMP: tails point at their head.
+ *   folio    a compound page used as one unit of memory (later issues).
+ *   pageblock 2^pageblock_order frames (order 9, 2 MiB) that share a migrate
+ *            type, so that unmovable allocations cluster and leave the rest
+ *            of memory free to form large blocks (anti-fragmentation).
+ *   zone     a pfn range with its own free lists and watermarks: ZONE_DMA
+ *            (the bottom dma_zone= bytes) and ZONE_NORMAL (the rest).
+ *   pcp      a per-CPU list of free pages of orders 0..3, refilled from and
+ *            drained to the buddy lists in batches.
+ *   slab     a block carved into objects of one size (slab issue).
+ *   object   one allocation made from a slab.
+ *
+ * What each field of struct page means depends on the page's state:
+ *
+ *   PGS_TAIL  not the head of anything: a tail of a free or allocated block,
+ *             or a frame that was never handed to the buddy allocator.
+ *   PGS_BUDDY head of a free block on zone->free_area[order].free_list[mt];
+ *             lru links it there, order is the block's order.
+ *   PGS_PCP   head of a free block on a per-CPU list; lru links it there.
+ *   PGS_ALLOC head of an allocated block of order `order`, refcount >= 1.
+ *             lru, mapping, index and private belong to the owner.
+ *
+ * The state is how the allocator tells a bad free (of a free page, of a
+ * tail, with the wrong order) from a good one without trusting the caller.
+ * A fresh, all-zero struct page is a valid PGS_TAIL page; boot relies on it.
+ *
+ * struct page is 56 bytes, so that memory's metadata, with the pageblock
+ * bits and the per-CPU lists, stays under 64 bytes a frame.
+ */
+#ifndef MMK_MM_TYPES_H
+#define MMK_MM_TYPES_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <mmkit/mm_types.h>
+#include "../lib/list.h"
+
+enum page_state {
+	PGS_TAIL = 0,
+	PGS_BUDDY,
+	PGS_PCP,
+	PGS_ALLOC,
+};
+
+/* page->flags bits. */
+enum pageflags {
+	PG_reserved,	/* memblock kept it: never in the buddy allocator */
+	PG_head,	/* head of a compound page */
+	PG_tail,	/* tail of a compound page */
+	PG_zero,	/* allocated with __GFP_ZERO (debugging aid) */
+	__NR_PAGEFLAGS,
+};
+
+_Static_assert(sizeof(struct page) == 56, "struct page must stay 56 bytes");
+
+#define PageFlag(page, bit)	(((page)->flags >> (bit)) & 1)
+#define SetPageFlag(page, bit)	((page)->flags |= 1UL << (bit))
+#define ClearPageFlag(page, bit) ((page)->flags &= ~(1UL << (bit)))
+
+#define PageReserved(page)	PageFlag(page, PG_reserved)
+#define PageHead(page)		PageFlag(page, PG_head)
+#define PageTail(page)		PageFlag(page, PG_tail)
+#define PageBuddy(page)		((page)->pg_state == PGS_BUDDY)
+
+#endif
