@@ -12,10 +12,10 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
 ifeq ($(SAN),1)
-BUILD   := build-san
+BUILD   ?= build-san
 OPT     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
-BUILD   := build
+BUILD   ?= build
 OPT     := -O2
 endif
 

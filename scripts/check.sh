@@ -16,10 +16,13 @@ export ASAN_OPTIONS="handle_segv=0:detect_leaks=1:abort_on_error=0:halt_on_error
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 
 for variant in plain san; do
-	if [ $variant = san ]; then dir=build-san; flags="SAN=1"; else dir=build; flags=""; fi
+	base=${MMK_BUILD_DIR:-build}
+	if [ $variant = san ]; then dir=$base-san; flags="SAN=1"; else dir=$base; flags=""; fi
+	flags="$flags BUILD=$dir"
+	export MMKIT_BIN="$dir/bin/mmkit"
 	echo "# building ($variant)"
-	if ! make -s -j"$jobs" $flags all >"/tmp/mmkit-build-$variant.log" 2>&1; then
-		cat "/tmp/mmkit-build-$variant.log"
+	if ! make -s -j"$jobs" $flags all >"$dir.build.log" 2>&1; then
+		cat "$dir.build.log"
 		echo "build ($variant) failed"
 		echo "0 passed, 1 failed"
 		exit 1
@@ -27,7 +30,7 @@ for variant in plain san; do
 	for t in "$dir"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name="$variant/$(basename "$t")"
-		log="/tmp/mmkit-$variant-$(basename "$t").log"
+		log="$dir/$(basename "$t").log"
 		start=$(date +%s)
 		if timeout 600 "$t" >"$log" 2>&1; then
 			pass=$((pass + 1))
