@@ -25,8 +25,39 @@
  */
 #define NR_CPUS 64
 
-/* This thread's CPU number, 0..NR_CPUS-1. Cheap: a thread-local load. */
-int arch_smp_processor_id(void);
+/*
+ * What the machine knows about the calling thread: its CPU number, whether
+ * it owns that number alone (then per-CPU data may use the owner's fast
+ * path), and its atomic-context state. Thread-local, initial-exec, so that
+ * reading it is one instruction.
+ */
+struct arch_thread {
+	int cpu;
+	unsigned int gen;		/* boot generation the number belongs to */
+	bool exclusive;			/* sole owner of `cpu` */
+	bool irqs_disabled;
+	int preempt_count;
+};
+extern __thread struct arch_thread arch_this_thread
+	__attribute__((tls_model("initial-exec")));
+extern _Atomic unsigned int arch_boot_gen;
+int arch_cpu_claim(void);
+
+/* This thread's CPU number, 0..NR_CPUS-1. */
+static inline int arch_smp_processor_id(void)
+{
+	if (__builtin_expect(arch_this_thread.gen ==
+			     __atomic_load_n(&arch_boot_gen, __ATOMIC_RELAXED), 1))
+		return arch_this_thread.cpu;
+	return arch_cpu_claim();
+}
+
+/* Does this thread own its CPU number alone? (After arch_smp_processor_id.) */
+static inline bool arch_cpu_exclusive(void)
+{
+	return arch_this_thread.exclusive;
+}
+
 /* CPU numbers handed out since boot (the highest in use + 1). */
 int arch_nr_cpus_seen(void);
 void arch_cpus_init(void);	/* at boot: forget every thread's number */
@@ -37,9 +68,14 @@ void arch_cpu_relax(void);	/* pause in a spin loop */
 void arch_yield(void);		/* give the host CPU to another thread */
 void arch_sleep_us(unsigned int us);
 
-/* Per-thread context: preemption depth and interrupt state. */
-int *arch_preempt_count_ptr(void);
-bool *arch_irqs_disabled_ptr(void);
+/*
+ * Asymmetric memory barrier: a full barrier executed on every CPU that runs
+ * a thread of this machine, so that a rarely taken path can synchronise
+ * with a hot path that uses only compiler barriers (Linux's membarrier()).
+ * arch_heavy_barrier_init() returns false where the host lacks it.
+ */
+bool arch_heavy_barrier_init(void);
+void arch_heavy_barrier(void);
 
 /* ---- Physical RAM and the direct map --------------------------------- */
 

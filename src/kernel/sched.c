@@ -13,36 +13,34 @@
 
 void mmk_local_irq_disable(void)
 {
-	*arch_irqs_disabled_ptr() = true;
+	arch_this_thread.irqs_disabled = true;
 }
 
 void mmk_local_irq_enable(void)
 {
-	*arch_irqs_disabled_ptr() = false;
+	arch_this_thread.irqs_disabled = false;
 }
 
 bool mmk_irqs_disabled(void)
 {
-	return *arch_irqs_disabled_ptr();
+	return arch_this_thread.irqs_disabled;
 }
 
 void mmk_preempt_disable(void)
 {
-	(*arch_preempt_count_ptr())++;
+	arch_this_thread.preempt_count++;
 }
 
 void mmk_preempt_enable(void)
 {
-	int *pc = arch_preempt_count_ptr();
-
-	if (WARN_ON_ONCE(*pc <= 0))
+	if (WARN_ON_ONCE(arch_this_thread.preempt_count <= 0))
 		return;
-	(*pc)--;
+	arch_this_thread.preempt_count--;
 }
 
 bool mmk_in_atomic(void)
 {
-	return *arch_preempt_count_ptr() != 0 || *arch_irqs_disabled_ptr();
+	return arch_this_thread.preempt_count != 0 || arch_this_thread.irqs_disabled;
 }
 
 void mmk___might_sleep(const char *file, int line)
@@ -52,15 +50,15 @@ void mmk___might_sleep(const char *file, int line)
 	pr_err("BUG: sleeping function called from invalid context at %s:%d\n",
 	       file, line);
 	pr_err("in_atomic(): %d, irqs_disabled(): %d, non_block: 0, pid: %d, name: %s\n",
-	       *arch_preempt_count_ptr() != 0, (int)*arch_irqs_disabled_ptr(),
+	       arch_this_thread.preempt_count != 0, (int)arch_this_thread.irqs_disabled,
 	       arch_current_pid(), arch_current_comm());
-	pr_err("preempt_count: %x, expected: 0\n", *arch_preempt_count_ptr());
+	pr_err("preempt_count: %x, expected: 0\n", arch_this_thread.preempt_count);
 	arch_dump_stack();
 }
 
-void might_alloc(gfp_t gfp)
+void __might_alloc_report(gfp_t gfp)
 {
-	if (unlikely(gfp & __GFP_DIRECT_RECLAIM) && unlikely(mmk_in_atomic())) {
+	{
 		char flags[128];
 
 		mmk___might_sleep(__FILE__, __LINE__);

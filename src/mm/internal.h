@@ -137,6 +137,9 @@ static inline int get_pageblock_migratetype(unsigned long pfn)
 void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt);
 extern const char *const zone_names[MAX_NR_ZONES];
 extern bool pcp_disabled;
+extern bool pcp_biased;
+void pcp_remote_lock(struct per_cpu_pages *pcp);
+void pcp_remote_unlock(struct per_cpu_pages *pcp);
 
 /* Free blocks of @order of type @mt in @zone (reports and checker). */
 unsigned long zone_free_blocks(struct zone *zone, unsigned int order, int mt);
@@ -153,6 +156,14 @@ void warn_alloc(gfp_t gfp, const char *fmt, ...)
 
 /* ---- Atomic context (irq.c) ------------------------------------------ */
 
-void might_alloc(gfp_t gfp);
+void __might_alloc_report(gfp_t gfp);
+
+/* An allocation that may sleep must not be made in atomic context. */
+static inline void might_alloc(gfp_t gfp)
+{
+	if (unlikely(gfp & __GFP_DIRECT_RECLAIM) &&
+	    unlikely(arch_this_thread.preempt_count || arch_this_thread.irqs_disabled))
+		__might_alloc_report(gfp);
+}
 
 #endif

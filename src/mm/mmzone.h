@@ -78,8 +78,17 @@ static inline unsigned int order_to_pindex(int mt, unsigned int order)
 	return MIGRATE_PCPTYPES * order + (unsigned int)mt;
 }
 
+/*
+ * The lists of one (CPU, zone). The thread that owns the CPU number enters
+ * with two plain stores (owner_active, then a check of `remote`); anyone
+ * else (a drain from another CPU, a thread sharing the number) takes `lock`,
+ * raises `remote`, forces a barrier on every CPU and waits for owner_active
+ * to drop. See pcp_lock() in page_alloc.c.
+ */
 struct per_cpu_pages {
 	spinlock_t lock;
+	atomic_int owner_active;	/* the owner is inside its fast path */
+	atomic_int remote;		/* PCP_REMOTE_*: someone else holds `lock` */
 	int count;		/* pages on all the lists */
 	int high;		/* drain a batch above this */
 	int batch;		/* refill and drain granularity */
@@ -88,6 +97,12 @@ struct per_cpu_pages {
 	unsigned long free_pages;	/* pgfree, in pages */
 	struct list_head lists[NR_PCP_LISTS];
 } ____cacheline_aligned;
+
+enum {
+	PCP_REMOTE_NONE,
+	PCP_REMOTE_HELD,	/* a remote CPU holds the lists for a while */
+	PCP_REMOTE_SHARED,	/* threads share this CPU number: always locked */
+};
 
 struct pglist_data;
 

@@ -235,12 +235,12 @@ long mmk_check(FILE *out)
 	for_each_populated_zone(zone) {
 		c.zone = zone;
 		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			spin_lock(&zone->per_cpu_pageset[cpu].lock);
+			pcp_remote_lock(&zone->per_cpu_pageset[cpu]);
 		spin_lock(&zone->lock);
 		check_zone(&c);
 		spin_unlock(&zone->lock);
 		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			spin_unlock(&zone->per_cpu_pageset[cpu].lock);
+			pcp_remote_unlock(&zone->per_cpu_pageset[cpu]);
 	}
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);

@@ -12,30 +12,28 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <linux/membarrier.h>
 
 #include "../arch.h"
 
 static _Atomic uint64_t cpu_slots;	/* bit n: CPU n owned by a live thread */
-static atomic_uint boot_gen = 1;
+_Atomic unsigned int arch_boot_gen = 1;
 static atomic_int cpus_seen;
 static pthread_key_t cpu_key;
 static pthread_once_t cpu_key_once = PTHREAD_ONCE_INIT;
 
-struct cpu_tls {
-	int cpu;
-	unsigned int gen;
-};
-static __thread struct cpu_tls this_cpu = { -1, 0 };
-static __thread int preempt_count;
-static __thread bool irqs_disabled;
+__thread struct arch_thread arch_this_thread
+	__attribute__((tls_model("initial-exec"))) = { .cpu = -1 };
 
 static void cpu_release(void *arg)
 {
 	(void)arg;
-	if (this_cpu.cpu >= 0 && this_cpu.gen == atomic_load(&boot_gen) &&
-	    this_cpu.cpu < 64)
-		atomic_fetch_and(&cpu_slots, ~(1ULL << this_cpu.cpu));
-	this_cpu.cpu = -1;
+	if (arch_this_thread.exclusive &&
+	    arch_this_thread.gen == atomic_load(&arch_boot_gen))
+		atomic_fetch_and(&cpu_slots, ~(1ULL << arch_this_thread.cpu));
+	arch_this_thread.cpu = -1;
+	arch_this_thread.gen = 0;
+	arch_this_thread.exclusive = false;
 }
 
 static void cpu_key_create(void)
@@ -43,10 +41,11 @@ static void cpu_key_create(void)
 	pthread_key_create(&cpu_key, cpu_release);
 }
 
-static int cpu_claim(void)
+int arch_cpu_claim(void)
 {
 	uint64_t slots = atomic_load(&cpu_slots);
-	int cpu = -1;
+	bool exclusive = false;
+	int cpu = -1, seen;
 
 	while (~slots) {
 		int bit = __builtin_ctzll(~slots);
@@ -56,6 +55,7 @@ static int cpu_claim(void)
 		if (atomic_compare_exchange_weak(&cpu_slots, &slots,
 						 slots | (1ULL << bit))) {
 			cpu = bit;
+			exclusive = true;
 			break;
 		}
 	}
@@ -64,23 +64,16 @@ static int cpu_claim(void)
 		cpu = (int)((unsigned long)syscall(SYS_gettid) % NR_CPUS);
 	}
 	pthread_once(&cpu_key_once, cpu_key_create);
-	pthread_setspecific(cpu_key, &this_cpu);
+	pthread_setspecific(cpu_key, &arch_this_thread);
 
-	int seen = atomic_load(&cpus_seen);
+	seen = atomic_load(&cpus_seen);
 	while (seen < cpu + 1 &&
 	       !atomic_compare_exchange_weak(&cpus_seen, &seen, cpu + 1))
 		;
-	this_cpu.cpu = cpu;
-	this_cpu.gen = atomic_load(&boot_gen);
+	arch_this_thread.cpu = cpu;
+	arch_this_thread.exclusive = exclusive;
+	arch_this_thread.gen = atomic_load(&arch_boot_gen);
 	return cpu;
-}
-
-int arch_smp_processor_id(void)
-{
-	if (__builtin_expect(this_cpu.gen == atomic_load_explicit(&boot_gen,
-					memory_order_relaxed), 1))
-		return this_cpu.cpu;
-	return cpu_claim();
 }
 
 int arch_nr_cpus_seen(void)
@@ -92,7 +85,22 @@ void arch_cpus_init(void)
 {
 	atomic_store(&cpu_slots, 0);
 	atomic_store(&cpus_seen, 0);
-	atomic_fetch_add(&boot_gen, 1);
+	atomic_fetch_add(&arch_boot_gen, 1);
+}
+
+bool arch_heavy_barrier_init(void)
+{
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return false;
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		       0, 0) == 0;
+}
+
+void arch_heavy_barrier(void)
+{
+	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 }
 
 void arch_cpu_relax(void)
@@ -114,16 +122,6 @@ void arch_sleep_us(unsigned int us)
 	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
 
 	nanosleep(&ts, NULL);
-}
-
-int *arch_preempt_count_ptr(void)
-{
-	return &preempt_count;
-}
-
-bool *arch_irqs_disabled_ptr(void)
-{
-	return &irqs_disabled;
 }
 
 uint64_t arch_now_ns(void)
