@@ -265,11 +265,8 @@ static void __free_one_page(struct page *page, unsigned long pfn,
 				break;
 		}
 		del_page_from_free_list(page_of(buddy_pfn), zone, order, buddy_mt);
-		if (buddy_mt != mt) {
+		if (buddy_mt != mt)
 			change_pageblock_range(zone, buddy_pfn, order, mt);
-			account_freepages(zone, 1L << order, mt);
-			account_freepages(zone, -(1L << order), buddy_mt);
-		}
 		pfn &= buddy_pfn;
 		order++;
 	}
@@ -1441,6 +1438,8 @@ bool mmk_pfn_valid(unsigned long pfn)
 
 phys_addr_t mmk_virt_to_phys(const void *addr)
 {
+	if (unlikely(machine_booted && !virt_in_direct_map(addr)))
+		pr_warn("WARNING: virt_to_phys used for non-linear address: %p\n", addr);
 	return (phys_addr_t)((const char *)addr - direct_map_base);
 }
 
