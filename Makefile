@@ -4,6 +4,8 @@
 #
 #   make demo        build, then run `mmkit demo` on the default machine
 #   make check       build both ways and run every test (the CI job)
+#   (scripts/demo.sh and scripts/check.sh do the same after installing any
+#   missing build tools: the README's Quick start uses them)
 #   make bench       build and run the benchmarks
 #   make install PREFIX=/some/dir
 
@@ -78,7 +80,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
 	$(CC) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS) -ldl
 
 demo: $(MMKIT)
-	./$(MMKIT) demo
+	$(abspath $(MMKIT)) demo
 
 # The CI job: every test, plain and under ASan+UBSan.
 check test:

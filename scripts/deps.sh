@@ -2,7 +2,7 @@
 # Make sure the build tools are present; install them with apt-get when
 # they are missing and we may (root on Debian/Ubuntu). Quiet when all is there.
 need=()
-for tool in cc make ld objcopy ar; do
+for tool in cc make ld objcopy ar pkg-config; do
 	command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

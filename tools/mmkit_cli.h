@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the files of the mmkit command share: reading a report into memory
+ * and parsing it as a program would parse the real /proc file, console
+ * capture, size formatting, and the demo's entry point.
+ *
+ * The command uses only the public API (<mmkit/mmkit.h>, <mmkit/linux.h>):
+ * every number it shows comes from a report or from an API call, never from
+ * the library's internals, so what the demo proves, a user's program can
+ * check the same way.
+ */
+#ifndef MMKIT_CLI_H
+#define MMKIT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CLI_MAX_ZONES	8
+#define CLI_NR_ORDERS	11	/* orders 0..MAX_PAGE_ORDER */
+
+/* ---- Reports ---------------------------------------------------------- */
+
+/*
+ * Run mmk_report(@name) into a malloc'ed, NUL-terminated buffer (*@text,
+ * free() it). Returns 0 or mmk_report's -errno; on -ENOENT it prints one
+ * line saying this mmkit has no such report yet, naming @why.
+ */
+int report_read(const char *name, char **text, const char *why);
+
+/* /proc/buddyinfo: free blocks per order, one row per populated zone. */
+struct buddyinfo {
+	int nr_zones;
+	struct {
+		char name[16];
+		unsigned long nr_free[CLI_NR_ORDERS];
+	} zone[CLI_MAX_ZONES];
+};
+int parse_buddyinfo(const char *text, struct buddyinfo *bi);
+/* Row of zone @name, or -1. */
+int buddyinfo_zone(const struct buddyinfo *bi, const char *name);
+/* Free pages held in the row's blocks. */
+unsigned long buddyinfo_pages(const struct buddyinfo *bi, int z);
+
+/* /proc/zoneinfo: what a zone is and how its per-CPU lists are set. */
+struct zoneinfo_zone {
+	char name[16];
+	unsigned long free, min, low, high;
+	unsigned long spanned, present, managed, start_pfn;
+	long pcp_high, pcp_batch;	/* first CPU's pageset, -1 if none */
+	unsigned long pcp_count;	/* pages on all CPUs' lists */
+	int nr_cpus;			/* pagesets listed */
+};
+struct zoneinfo {
+	int nr_zones;
+	struct zoneinfo_zone zone[CLI_MAX_ZONES];
+};
+int parse_zoneinfo(const char *text, struct zoneinfo *zi);
+int zoneinfo_zone(const struct zoneinfo *zi, const char *name);
+
+/* A "Key:   123 kB" field of /proc/meminfo in kB, or -1 when absent. */
+long long meminfo_kb(const char *text, const char *key);
+
+/*
+ * extfrag: debugfs unusable_index, then extfrag_index. Indices are kept in
+ * thousandths, as the kernel computes them (1000 prints as 1.000).
+ */
+struct extfrag {
+	int nr_zones;
+	struct {
+		char name[16];
+		int unusable[CLI_NR_ORDERS];
+		int fragmentation[CLI_NR_ORDERS];
+	} zone[CLI_MAX_ZONES];
+};
+int parse_extfrag(const char *text, struct extfrag *ef);
+
+/* ---- Console and formatting ------------------------------------------- */
+
+/*
+ * Collect what the kernel prints on its console (stderr) between the two
+ * calls. console_capture_end() returns a malloc'ed string (free() it).
+ */
+int console_capture_start(void);
+char *console_capture_end(void);
+
+/* "256 MiB", "127.5 MiB", "32 KiB": bytes in the unit a person reads. */
+const char *fmt_bytes(char *buf, size_t len, unsigned long long bytes);
+
+/* ---- The subcommands --------------------------------------------------- */
+
+/* Boot with @cmdline; on failure print why and return the exit status the
+ * command should end with (2 for a bad command line), else 0. */
+int cli_boot(const char *cmdline);
+
+int cmd_demo(const char *cmdline);
+
+#endif
