@@ -98,3 +98,175 @@ unsigned long long test_rand(void)
 	rng_state = x;
 	return x;
 }
+
+/* ---- Helpers for the page-allocator tests ---------------------------- */
+
+#include <dirent.h>
+#include <mmkit/linux.h>
+
+bool test_under_asan(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+unsigned long test_scaled(unsigned long n)
+{
+	const char *s = getenv("MMK_TEST_SCALE");
+	unsigned long pct = test_under_asan() ? 25 : 100;
+	unsigned long r;
+
+	if (s && *s)
+		pct = strtoul(s, NULL, 10);
+	r = n * pct / 100;
+	return r ? r : 1;
+}
+
+int count_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+int count_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int c, n = 0;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(f);
+	return n;
+}
+
+int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (*s == '\n' || !s[1])
+			n++;
+	return n;
+}
+
+unsigned long settled_free_pages(void)
+{
+	drain_all_pages(NULL);
+	return nr_free_pages();
+}
+
+unsigned long machine_pfns(void)
+{
+	unsigned long lo = 0, hi = 1UL << 40;	/* pfn_valid(lo), !pfn_valid(hi) */
+
+	if (!pfn_valid(0))
+		return 0;
+	while (hi - lo > 1) {
+		unsigned long mid = lo + (hi - lo) / 2;
+
+		if (pfn_valid(mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+static inline unsigned long pattern_word(unsigned long pfn, size_t i,
+					 unsigned long tag)
+{
+	return (pfn * 0x9e3779b97f4a7c15ul) ^ (i * 0xff51afd7ed558ccdul) ^ tag;
+}
+
+void pattern_fill(struct page *page, unsigned int order, unsigned long tag)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long *w = page_address(page);
+	size_t words = (PAGE_SIZE << order) / sizeof(long);
+
+	for (size_t i = 0; i < words; i++)
+		w[i] = pattern_word(pfn, i, tag);
+}
+
+unsigned long pattern_check(struct page *page, unsigned int order, unsigned long tag)
+{
+	unsigned long pfn = page_to_pfn(page), bad = 0;
+	const unsigned long *w = page_address(page);
+	size_t words = (PAGE_SIZE << order) / sizeof(long);
+
+	for (size_t i = 0; i < words; i++)
+		bad += w[i] != pattern_word(pfn, i, tag);
+	return bad;
+}
+
+void live_set_alloc(struct live_set *set)
+{
+	static const unsigned int orders[LIVE_SET_BLOCKS] = {
+		0, 0, 1, 0, 2, 3, 0, 4, 5, 1, 9, 0,
+	};
+
+	set->nr = 0;
+	for (int i = 0; i < LIVE_SET_BLOCKS; i++) {
+		gfp_t gfp = GFP_KERNEL | (i == 5 ? __GFP_COMP : 0) |
+			    (i == 3 ? __GFP_DMA : 0) | (i == 6 ? __GFP_MOVABLE : 0);
+		struct page *page = alloc_pages(gfp, orders[i]);
+
+		CHECK(page != NULL, "live block %d (order %u)", i, orders[i]);
+		if (!page)
+			continue;
+		set->page[set->nr] = page;
+		set->order[set->nr] = orders[i];
+		pattern_fill(page, orders[i], 0x5a5a0000ul + (unsigned long)set->nr);
+		set->nr++;
+	}
+}
+
+int live_set_check(const struct live_set *set)
+{
+	int damaged = 0;
+
+	for (int i = 0; i < set->nr; i++) {
+		unsigned long bad = pattern_check(set->page[i], set->order[i],
+						  0x5a5a0000ul + (unsigned long)i);
+
+		if (bad) {
+			fprintf(stderr, "live block at pfn %#lx (order %u): %lu words changed\n",
+				page_to_pfn(set->page[i]), set->order[i], bad);
+			damaged++;
+		}
+		if (page_count(set->page[i]) != 1) {
+			fprintf(stderr, "live block at pfn %#lx: refcount %d, expected 1\n",
+				page_to_pfn(set->page[i]), page_count(set->page[i]));
+			damaged++;
+		}
+	}
+	return damaged;
+}
+
+void live_set_free(struct live_set *set)
+{
+	for (int i = 0; i < set->nr; i++)
+		__free_pages(set->page[i], set->order[i]);
+	set->nr = 0;
+}

@@ -49,4 +49,49 @@ int run_in_child(void (*fn)(void *), void *arg, const char **out);
 unsigned long long test_seed(void);
 unsigned long long test_rand(void);
 
+/* ---- Helpers for the page-allocator tests ---------------------------- */
+
+struct page;
+
+/* True in the ASan build, where memory work costs several times more. */
+bool test_under_asan(void);
+
+/* @n scaled for this build: MMK_TEST_SCALE (a percentage) when set, else
+ * 100% normally and 25% under ASan; never below 1. */
+unsigned long test_scaled(unsigned long n);
+
+/* Host resources this process holds: open fds, lines of /proc/self/maps. */
+int count_open_fds(void);
+int count_mappings(void);
+
+/* How many lines @s holds (a last line without '\n' counts). */
+int count_lines(const char *s);
+
+/* Free pages once every per-CPU list is back in the buddy allocator. */
+unsigned long settled_free_pages(void);
+
+/* The booted machine's number of frames (max_pfn), found with pfn_valid. */
+unsigned long machine_pfns(void);
+
+/* Fill a block with words derived from its pfns and @tag; check them.
+ * pattern_check() returns how many words differ. */
+void pattern_fill(struct page *page, unsigned int order, unsigned long tag);
+unsigned long pattern_check(struct page *page, unsigned int order, unsigned long tag);
+
+/*
+ * A handful of live allocations of mixed orders (and a compound one), filled
+ * with patterns, that a bad-input test keeps across its bad call to prove
+ * that nothing else was touched: live_set_check() counts damaged blocks,
+ * live_set_free() gives them back.
+ */
+#define LIVE_SET_BLOCKS 12
+struct live_set {
+	struct page *page[LIVE_SET_BLOCKS];
+	unsigned int order[LIVE_SET_BLOCKS];
+	int nr;
+};
+void live_set_alloc(struct live_set *set);
+int live_set_check(const struct live_set *set);
+void live_set_free(struct live_set *set);
+
 #endif

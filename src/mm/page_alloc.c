@@ -189,6 +189,8 @@ static inline void __add_to_free_list(struct page *page, struct zone *zone,
 	else
 		list_add(&page->lru, &area->free_list[mt]);
 	area->nr_free++;
+	if (order >= pageblock_order && mt != MIGRATE_ISOLATE)
+		zone_stat_add_locked(zone, NR_FREE_PAGES_BLOCKS, 1L << order);
 }
 
 static inline void del_page_from_free_list(struct page *page, struct zone *zone,
@@ -197,6 +199,8 @@ static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 	list_del(&page->lru);
 	page->pg_state = PGS_TAIL;
 	zone->free_area[order].nr_free--;
+	if (order >= pageblock_order && mt != MIGRATE_ISOLATE)
+		zone_stat_add_locked(zone, NR_FREE_PAGES_BLOCKS, -(1L << order));
 	account_freepages(zone, -(1L << order), mt);
 }
 
@@ -417,6 +421,11 @@ static unsigned long move_freepages_block(struct zone *zone, unsigned long start
 		}
 		list_move_tail(&page->lru,
 			       &zone->free_area[page->pg_order].free_list[new_mt]);
+		if (page->pg_order >= pageblock_order &&
+		    (old_mt == MIGRATE_ISOLATE) != (new_mt == MIGRATE_ISOLATE))
+			zone_stat_add_locked(zone, NR_FREE_PAGES_BLOCKS,
+					     new_mt == MIGRATE_ISOLATE ?
+					     -(1L << page->pg_order) : 1L << page->pg_order);
 		account_freepages(zone, -(1L << page->pg_order), old_mt);
 		account_freepages(zone, 1L << page->pg_order, new_mt);
 		moved += 1UL << page->pg_order;

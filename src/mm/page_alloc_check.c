@@ -158,7 +158,7 @@ static void check_zone(struct checker *c)
 	struct zone *zone = c->zone;
 	unsigned long list_heads[NR_PAGE_ORDERS], scan_heads[NR_PAGE_ORDERS] = { 0 };
 	unsigned long list_free = 0, pcp_pages, scan_pcp = 0, alloc = 0, reserved = 0;
-	unsigned long scan_free = 0, highatomic = 0;
+	unsigned long scan_free = 0, highatomic = 0, blocks_free = 0;
 
 	check_free_lists(c, &list_free, list_heads);
 	pcp_pages = check_pcp_lists(c);
@@ -180,8 +180,11 @@ static void check_zone(struct checker *c)
 			check_tails(c, pfn, order);
 			if (page->pg_state == PGS_BUDDY) {
 				scan_heads[order]++;
-				if (get_pageblock_migratetype(pfn) != MIGRATE_ISOLATE)
+				if (get_pageblock_migratetype(pfn) != MIGRATE_ISOLATE) {
 					scan_free += 1UL << order;
+					if (order >= pageblock_order)
+						blocks_free += 1UL << order;
+				}
 			} else if (page->pg_state == PGS_PCP) {
 				scan_pcp += 1UL << order;
 			} else {
@@ -210,6 +213,9 @@ static void check_zone(struct checker *c)
 	if (list_free != scan_free || list_free != zone_page_state(zone, NR_FREE_PAGES))
 		problem(c, "NR_FREE_PAGES is %lu, the lists hold %lu, mem_map shows %lu",
 			zone_page_state(zone, NR_FREE_PAGES), list_free, scan_free);
+	if (blocks_free != zone_page_state(zone, NR_FREE_PAGES_BLOCKS))
+		problem(c, "NR_FREE_PAGES_BLOCKS is %lu, free blocks of order >= %d hold %lu",
+			zone_page_state(zone, NR_FREE_PAGES_BLOCKS), pageblock_order, blocks_free);
 	if (zone->spanned_pages - reserved != zone_managed_pages(zone))
 		problem(c, "managed pages %lu, but %lu frames are not reserved",
 			zone_managed_pages(zone), zone->spanned_pages - reserved);
