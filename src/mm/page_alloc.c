@@ -1432,27 +1432,37 @@ struct page *mmk_virt_to_page(const void *addr)
 
 unsigned long mmk_page_to_pfn(const struct page *page)
 {
+	if (not_booted())
+		return 0;
 	return pfn_of(page);
 }
 
 struct page *mmk_pfn_to_page(unsigned long pfn)
 {
+	if (not_booted())
+		return NULL;
 	return mem_map + pfn;
 }
 
 bool mmk_pfn_valid(unsigned long pfn)
 {
-	return machine_booted && pfn < max_pfn;
+	if (not_booted())
+		return false;
+	return pfn < max_pfn;
 }
 
 phys_addr_t mmk_virt_to_phys(const void *addr)
 {
-	if (unlikely(machine_booted && !virt_in_direct_map(addr)))
+	if (not_booted())
+		return 0;
+	if (unlikely(!virt_in_direct_map(addr)))
 		pr_warn("WARNING: virt_to_phys used for non-linear address: %p\n", addr);
 	return (phys_addr_t)((const char *)addr - direct_map_base);
 }
 
 void *mmk_phys_to_virt(phys_addr_t phys)
 {
+	if (not_booted())
+		return NULL;
 	return direct_map_base + phys;
 }
