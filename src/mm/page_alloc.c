@@ -119,9 +119,14 @@ static inline int gfp_migratetype(gfp_t gfp)
 	       MIGRATE_PCPTYPES;
 }
 
+/* As Linux built without ZONE_DMA, a machine booted dma_zone=0 serves
+ * __GFP_DMA from Normal. */
 static inline int gfp_zone(gfp_t gfp)
 {
-	return (gfp & __GFP_DMA) ? ZONE_DMA : ZONE_NORMAL;
+	if (unlikely(gfp & __GFP_DMA) &&
+	    node_data0->node_zones[ZONE_DMA].present_pages)
+		return ZONE_DMA;
+	return ZONE_NORMAL;
 }
 
 static inline bool pcp_allowed_order(unsigned int order)
@@ -568,10 +573,35 @@ static void __pcp_remote_lock(struct per_cpu_pages *pcp, int how)
 	pcp_wait_owner(pcp);
 }
 
-/* Take another CPU's lists (a drain, the checker). */
+/* Take another CPU's lists (a drain). */
 void pcp_remote_lock(struct per_cpu_pages *pcp)
 {
 	__pcp_remote_lock(pcp, PCP_REMOTE_HELD);
+}
+
+/* Take every CPU's lists of @zone, with one barrier for all (the checker). */
+void pcp_remote_lock_all(struct zone *zone)
+{
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+
+		spin_lock(&pcp->lock);
+		if (pcp_biased && atomic_load_explicit(&pcp->remote, memory_order_relaxed) ==
+				  PCP_REMOTE_NONE)
+			atomic_store_explicit(&pcp->remote, PCP_REMOTE_HELD,
+					      memory_order_relaxed);
+	}
+	if (!pcp_biased)
+		return;
+	arch_heavy_barrier();
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		pcp_wait_owner(&zone->per_cpu_pageset[cpu]);
+}
+
+void pcp_remote_unlock_all(struct zone *zone)
+{
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		pcp_remote_unlock(&zone->per_cpu_pageset[cpu]);
 }
 
 void pcp_remote_unlock(struct per_cpu_pages *pcp)
@@ -730,8 +760,12 @@ void mmk_drain_all_pages(struct zone *only)
 	for_each_populated_zone(zone) {
 		if (only && only != zone)
 			continue;
+		/* As Linux, only CPUs that hold pages are asked (racy read:
+		 * a page that arrives meanwhile was not ours to drain). */
 		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			drain_zone_pages_cpu(zone, cpu);
+			if (__atomic_load_n(&zone->per_cpu_pageset[cpu].count,
+					    __ATOMIC_RELAXED))
+				drain_zone_pages_cpu(zone, cpu);
 	}
 }
 
@@ -1033,6 +1067,7 @@ static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp, int 
 	page->pg_order = (uint8_t)order;
 	page->pg_alloc_mt = (uint8_t)mt;
 	page->flags = 0;
+	page->private = 0;
 	atomic_store_explicit(&page->_refcount, 1, memory_order_relaxed);
 	if (gfp & __GFP_ZERO)
 		memset(pfn_to_virt(pfn_of(page)), 0, PAGE_SIZE << order);
@@ -1166,9 +1201,12 @@ nopage:
 		uint64_t now = arch_now_ns();
 
 		WARN_ON_ONCE(!can_direct_reclaim);
-		/* Help a non-failing allocation with some of the reserves. */
-		page = get_page_from_freelist(gfp, order,
-					      ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE, ac);
+		/*
+		 * Linux gives a non-failing allocation all reserves when the
+		 * OOM killer cannot help; with no OOM killer yet, that is
+		 * always the case here.
+		 */
+		page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, ac);
 		if (page)
 			return page;
 		if (!stall_start) {

@@ -240,13 +240,11 @@ long mmk_check(FILE *out)
 		return -1;
 	for_each_populated_zone(zone) {
 		c.zone = zone;
-		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			pcp_remote_lock(&zone->per_cpu_pageset[cpu]);
+		pcp_remote_lock_all(zone);
 		spin_lock(&zone->lock);
 		check_zone(&c);
 		spin_unlock(&zone->lock);
-		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			pcp_remote_unlock(&zone->per_cpu_pageset[cpu]);
+		pcp_remote_unlock_all(zone);
 	}
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);
