@@ -245,6 +245,8 @@ void mmk_shutdown(void)
 		__not_booted("mmk_shutdown");
 		return;
 	}
+	/* As a CPU going offline does, give the per-CPU lists back first. */
+	mmk_drain_all_pages(NULL);
 	machine_booted = false;
 	page_alloc_shutdown();
 	arch_ram_exit();
