@@ -261,6 +261,10 @@ const char *mmk_boot_cmdline(void)
 
 bool __not_booted(const char *fn)
 {
+	/* Name the call as the caller wrote it: alloc_pages, not mmk_alloc_pages. */
+	if (!strncmp(fn, "mmk_", 4) && strcmp(fn, "mmk_shutdown") && strcmp(fn, "mmk_report") &&
+	    strcmp(fn, "mmk_check"))
+		fn += 4;
 	fprintf(stderr, "mmkit: BUG: %s() called while no machine is booted (call mmk_boot() first)\n",
 		fn);
 	return true;
