@@ -213,7 +213,7 @@ int mmk_boot(const char *cmdline)
 		goto out;
 	boot_params = bp;
 	pcp_disabled = bp.nopcp;
-	pcp_biased = arch_heavy_barrier_init();
+	cpu_lock_biased = arch_heavy_barrier_init();
 	mmk_kmalloc_max_size = (size_t)bp.kmalloc_max;
 
 	err = arch_ram_init(bp.mem, MAX_BLOCK_BYTES, &base);

@@ -137,11 +137,7 @@ static inline int get_pageblock_migratetype(unsigned long pfn)
 void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt);
 extern const char *const zone_names[MAX_NR_ZONES];
 extern bool pcp_disabled;
-extern bool pcp_biased;
-void pcp_remote_lock(struct per_cpu_pages *pcp);
-void pcp_remote_unlock(struct per_cpu_pages *pcp);
-void pcp_remote_lock_all(struct zone *zone);
-void pcp_remote_unlock_all(struct zone *zone);
+
 
 /* Free blocks of @order of type @mt in @zone (reports and checker). */
 unsigned long zone_free_blocks(struct zone *zone, unsigned int order, int mt);

@@ -37,7 +37,7 @@ static void zone_init(struct zone *zone, int idx, unsigned long start,
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 			INIT_LIST_HEAD(&zone->free_area[o].free_list[mt]);
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
-		spin_lock_init(&pcp[cpu].lock);
+		cpu_lock_init(&pcp[cpu].cl);
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp[cpu].lists[i]);
 	}

@@ -10,7 +10,7 @@
  *   - watermarks (min, low, high, promo) and lowmem_reserve;
  *   - a migrate type for every pageblock.
  *
- * Lock order: pcp->lock, then zone->lock. A pcp lock is taken by the CPU
+ * Lock order: pcp->cl, then zone->lock. A pcp lock is taken by the CPU
  * that owns the list (uncontended unless threads outnumber CPUs) and by a
  * drain from another CPU. The zone lock guards the free areas, the pageblock
  * types, NR_FREE_PAGES and the highatomic reserve.
@@ -27,6 +27,7 @@
 #include "../arch/arch.h"
 #include "mm_types.h"
 #include "vmstat.h"
+#include "cpu_lock.h"
 
 #define ____cacheline_aligned __attribute__((aligned(64)))
 
@@ -78,17 +79,9 @@ static inline unsigned int order_to_pindex(int mt, unsigned int order)
 	return MIGRATE_PCPTYPES * order + (unsigned int)mt;
 }
 
-/*
- * The lists of one (CPU, zone). The thread that owns the CPU number enters
- * with two plain stores (owner_active, then a check of `remote`); anyone
- * else (a drain from another CPU, a thread sharing the number) takes `lock`,
- * raises `remote`, forces a barrier on every CPU and waits for owner_active
- * to drop. See pcp_lock() in page_alloc.c.
- */
+/* The lists of one (CPU, zone), locked by a cpu_lock (see cpu_lock.h). */
 struct per_cpu_pages {
-	spinlock_t lock;
-	atomic_int owner_active;	/* the owner is inside its fast path */
-	atomic_int remote;		/* PCP_REMOTE_*: someone else holds `lock` */
+	struct cpu_lock cl;
 	int count;		/* pages on all the lists */
 	int high;		/* drain a batch above this */
 	int batch;		/* refill and drain granularity */
@@ -97,12 +90,6 @@ struct per_cpu_pages {
 	unsigned long free_pages;	/* pgfree, in pages */
 	struct list_head lists[NR_PCP_LISTS];
 } ____cacheline_aligned;
-
-enum {
-	PCP_REMOTE_NONE,
-	PCP_REMOTE_HELD,	/* a remote CPU holds the lists for a while */
-	PCP_REMOTE_SHARED,	/* threads share this CPU number: always locked */
-};
 
 struct pglist_data;
 

@@ -53,21 +53,10 @@
  *    free of a tail page or of a page memblock kept is reported ("BUG: Bad
  *    page state") and refused, and corrupts nothing.
  *
- * 7. Per-CPU list locking. CPUs are host threads, and an atomic
- *    read-modify-write costs 7-10 ns on the machines we run on, as much as
- *    the rest of an allocation. So the thread that owns a CPU number enters
- *    its lists with plain stores: owner_active = 1, a compiler barrier, and
- *    a check that no one else holds them (`remote`). Anyone else, rarely (a
- *    drain, mmk_check(), a thread that shares the CPU number because
- *    threads outnumber NR_CPUS), takes pcp->lock, sets `remote`, runs
- *    arch_heavy_barrier() (membarrier: a full fence on every CPU of ours)
- *    and waits for owner_active to drop. The barrier pairs with the owner's
- *    compiler barrier as the two sides of Dekker's algorithm: either the
- *    owner sees `remote` and backs off to the lock, or the remote side sees
- *    owner_active and waits. Where the host has no membarrier, everyone
- *    takes the lock.
+ * 7. Per-CPU list locking: see cpu_lock.h. The CPU that owns the lists
+ *    enters them with plain stores; drains from elsewhere take the lock.
  *
- * 8. Lock order: pcp->lock, then zone->lock. Neither is held across a call
+ * 8. Lock order: pcp->cl (cpu_lock), then zone->lock. Neither is held across a call
  *    out of this file except to printk.
  */
 #include <stdarg.h>
@@ -82,7 +71,6 @@ const char *const migratetype_names[MIGRATE_TYPES] = {
 const char *const zone_names[MAX_NR_ZONES] = { "DMA", "Normal" };
 
 bool pcp_disabled;
-bool pcp_biased;
 _Atomic uint8_t *pageblock_types;
 
 /* Alloc flags: the watermark to check and which reserves may be used. */
@@ -545,113 +533,21 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 
 /* ---- Per-CPU lists ---------------------------------------------------- */
 
-static void pcp_wait_owner(struct per_cpu_pages *pcp)
-{
-	unsigned int spins = 0;
-
-	while (atomic_load_explicit(&pcp->owner_active, memory_order_acquire)) {
-		if (++spins < 256)
-			arch_cpu_relax();
-		else
-			arch_yield();
-	}
-}
-
-static void __pcp_remote_lock(struct per_cpu_pages *pcp, int how)
-{
-	int was;
-
-	spin_lock(&pcp->lock);
-	if (!pcp_biased)
-		return;
-	was = atomic_load_explicit(&pcp->remote, memory_order_relaxed);
-	if (was == PCP_REMOTE_SHARED)
-		how = PCP_REMOTE_SHARED;
-	atomic_store_explicit(&pcp->remote, how, memory_order_relaxed);
-	if (was == PCP_REMOTE_NONE)
-		arch_heavy_barrier();
-	pcp_wait_owner(pcp);
-}
-
-/* Take another CPU's lists (a drain). */
-void pcp_remote_lock(struct per_cpu_pages *pcp)
-{
-	__pcp_remote_lock(pcp, PCP_REMOTE_HELD);
-}
-
-/* Take every CPU's lists of @zone, with one barrier for all (the checker). */
-void pcp_remote_lock_all(struct zone *zone)
-{
-	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
-		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
-
-		spin_lock(&pcp->lock);
-		if (pcp_biased && atomic_load_explicit(&pcp->remote, memory_order_relaxed) ==
-				  PCP_REMOTE_NONE)
-			atomic_store_explicit(&pcp->remote, PCP_REMOTE_HELD,
-					      memory_order_relaxed);
-	}
-	if (!pcp_biased)
-		return;
-	arch_heavy_barrier();
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		pcp_wait_owner(&zone->per_cpu_pageset[cpu]);
-}
-
-void pcp_remote_unlock_all(struct zone *zone)
-{
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		pcp_remote_unlock(&zone->per_cpu_pageset[cpu]);
-}
-
-void pcp_remote_unlock(struct per_cpu_pages *pcp)
-{
-	if (pcp_biased && atomic_load_explicit(&pcp->remote, memory_order_relaxed) ==
-			  PCP_REMOTE_HELD)
-		atomic_store_explicit(&pcp->remote, PCP_REMOTE_NONE, memory_order_release);
-	spin_unlock(&pcp->lock);
-}
-
-/*
- * This CPU's lists of @zone, locked. *@owner says which way: the owner's
- * plain-store fast path, or the lock.
- */
 static inline struct per_cpu_pages *pcp_lock(struct zone *zone, bool *owner)
 {
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[arch_smp_processor_id()];
 
-	if (likely(pcp_biased && arch_cpu_exclusive())) {
-		atomic_store_explicit(&pcp->owner_active, 1, memory_order_relaxed);
-		atomic_signal_fence(memory_order_seq_cst);
-		if (likely(!atomic_load_explicit(&pcp->remote, memory_order_relaxed))) {
-			*owner = true;
-			return pcp;
-		}
-		/* Someone else has them: wait our turn on the lock. The owner
-		 * is the only fast-path user, so no barrier is needed. */
-		atomic_store_explicit(&pcp->owner_active, 0, memory_order_release);
-		*owner = false;
-		spin_lock(&pcp->lock);
-		return pcp;
-	}
-	*owner = false;
-	if (pcp_biased)
-		__pcp_remote_lock(pcp, PCP_REMOTE_SHARED);
-	else
-		spin_lock(&pcp->lock);
+	*owner = cpu_lock(&pcp->cl);
 	return pcp;
 }
 
 static inline void pcp_unlock(struct per_cpu_pages *pcp, bool owner)
 {
-	if (likely(owner))
-		atomic_store_explicit(&pcp->owner_active, 0, memory_order_release);
-	else
-		spin_unlock(&pcp->lock);
+	cpu_unlock(&pcp->cl, owner);
 }
 
 /* Give @count pages from @pcp back to the buddy lists, oldest first,
- * taking from each list in turn. pcp->lock held. */
+ * taking from each list in turn. pcp->cl held. */
 static void free_pcppages_bulk(struct zone *zone, int count,
 			       struct per_cpu_pages *pcp)
 {
@@ -745,10 +641,10 @@ static void drain_zone_pages_cpu(struct zone *zone, int cpu)
 {
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-	pcp_remote_lock(pcp);
+	cpu_lock_remote(&pcp->cl);
 	if (pcp->count)
 		free_pcppages_bulk(zone, pcp->count, pcp);
-	pcp_remote_unlock(pcp);
+	cpu_unlock_remote(&pcp->cl);
 }
 
 void mmk_drain_all_pages(struct zone *only)
@@ -802,7 +698,6 @@ void zone_pcp_init(struct zone *zone)
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-		spin_lock_init(&pcp->lock);
 		pcp->batch = batch;
 		pcp->high = high;
 		for (int i = 0; i < NR_PCP_LISTS; i++)

@@ -240,11 +240,13 @@ long mmk_check(FILE *out)
 		return -1;
 	for_each_populated_zone(zone) {
 		c.zone = zone;
-		pcp_remote_lock_all(zone);
+		cpu_lock_remote_all(&zone->per_cpu_pageset[0].cl,
+				    sizeof(struct per_cpu_pages), NR_CPUS);
 		spin_lock(&zone->lock);
 		check_zone(&c);
 		spin_unlock(&zone->lock);
-		pcp_remote_unlock_all(zone);
+		cpu_unlock_remote_all(&zone->per_cpu_pageset[0].cl,
+				      sizeof(struct per_cpu_pages), NR_CPUS);
 	}
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);

@@ -12,7 +12,7 @@
  * Locking, as Linux: each zone's free lists are read under zone->lock;
  * per-CPU page counts and the statistics counters are read without locks
  * (a report is a snapshot, and a count a moment old is still a count).
- * Lock order is pcp->lock then zone->lock, and no report takes a pcp lock.
+ * Lock order is pcp->cl then zone->lock, and no report takes a pcp lock.
  */
 #include "proc.h"
 
