@@ -23,7 +23,7 @@ endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers
-CFLAGS  := -std=gnu11 -g $(OPT) $(WARN) -fPIC -Iinclude $(EXTRA_CFLAGS)
+CFLAGS  := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden -Iinclude $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -rdynamic
 LIBS    := -lpthread
 

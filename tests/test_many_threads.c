@@ -115,6 +115,7 @@ int main(void)
 	unsigned long free_at_boot;
 
 	REQUIRE(mmk_boot("mem=128M") == 0, "boot");
+	drain_all_pages(NULL);
 	free_at_boot = nr_free_pages();
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_mutex_init(&box[i].lock, NULL);

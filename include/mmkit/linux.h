@@ -21,6 +21,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 struct zone;
 
 typedef uint64_t phys_addr_t;
@@ -91,6 +93,50 @@ void *mmk_phys_to_virt(phys_addr_t phys);
 #define PFN_PHYS(pfn)		((phys_addr_t)(pfn) << PAGE_SHIFT)
 #define PHYS_PFN(phys)		((unsigned long)((phys) >> PAGE_SHIFT))
 
+/* ---- The slab allocator and kmalloc ---------------------------------- */
+
+typedef unsigned int slab_flags_t;
+struct kmem_cache;
+
+/* Cache flags, with Linux's values. */
+#define SLAB_CONSISTENCY_CHECKS	0x00000100U	/* slub_debug=F */
+#define SLAB_RED_ZONE		0x00000400U	/* slub_debug=Z */
+#define SLAB_POISON		0x00000800U	/* slub_debug=P */
+#define SLAB_HWCACHE_ALIGN	0x00002000U	/* align objects to cache lines */
+#define SLAB_CACHE_DMA		0x00004000U	/* slabs from ZONE_DMA */
+#define SLAB_STORE_USER		0x00010000U	/* slub_debug=U */
+#define SLAB_RECLAIM_ACCOUNT	0x00020000U	/* reclaimable: SReclaimable */
+#define SLAB_PANIC		0x00040000U	/* creation failure is fatal */
+
+void *mmk_kmalloc(size_t size, gfp_t gfp);
+void *mmk_kzalloc(size_t size, gfp_t gfp);
+void *mmk_kcalloc(size_t n, size_t size, gfp_t gfp);
+void *mmk_kmalloc_array(size_t n, size_t size, gfp_t gfp);
+void *mmk_krealloc(const void *p, size_t new_size, gfp_t gfp);
+void mmk_kfree(const void *p);
+size_t mmk_ksize(const void *p);
+struct kmem_cache *mmk_kmem_cache_create(const char *name, unsigned int size,
+					 unsigned int align, slab_flags_t flags,
+					 void (*ctor)(void *));
+void *mmk_kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
+void *mmk_kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
+void mmk_kmem_cache_free(struct kmem_cache *s, void *obj);
+void mmk_kmem_cache_destroy(struct kmem_cache *s);
+
+#define kmalloc(size, gfp)		mmk_kmalloc(size, gfp)
+#define kzalloc(size, gfp)		mmk_kzalloc(size, gfp)
+#define kcalloc(n, size, gfp)		mmk_kcalloc(n, size, gfp)
+#define kmalloc_array(n, size, gfp)	mmk_kmalloc_array(n, size, gfp)
+#define krealloc(p, size, gfp)		mmk_krealloc(p, size, gfp)
+#define kfree(p)			mmk_kfree(p)
+#define ksize(p)			mmk_ksize(p)
+#define kmem_cache_create(name, size, align, flags, ctor) \
+	mmk_kmem_cache_create(name, size, align, flags, ctor)
+#define kmem_cache_alloc(s, gfp)	mmk_kmem_cache_alloc(s, gfp)
+#define kmem_cache_zalloc(s, gfp)	mmk_kmem_cache_zalloc(s, gfp)
+#define kmem_cache_free(s, obj)		mmk_kmem_cache_free(s, obj)
+#define kmem_cache_destroy(s)		mmk_kmem_cache_destroy(s)
+
 /* ---- Atomic context ------------------------------------------------- */
 
 void mmk_local_irq_disable(void);
@@ -108,6 +154,8 @@ void mmk___might_sleep(const char *file, int line);
 #define preempt_enable()	mmk_preempt_enable()
 #define in_atomic()		mmk_in_atomic()
 #define might_sleep()		mmk___might_sleep(__FILE__, __LINE__)
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 /*
  * Boot the machine. @cmdline is kernel-command-line style, space separated
  * key=value tokens (mem=, dma_zone=, kmalloc_max=, slub_debug=,
@@ -44,6 +46,8 @@ long mmk_check(FILE *out);
 
 /* The command line the machine booted with, after defaults were applied. */
 const char *mmk_boot_cmdline(void);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#pragma GCC visibility push(hidden)
+
 /* ---- CPUs ------------------------------------------------------------ */
 
 /*
@@ -34,10 +36,13 @@
 struct arch_thread {
 	int cpu;
 	unsigned int gen;		/* boot generation the number belongs to */
-	bool exclusive;			/* sole owner of `cpu` */
-	bool irqs_disabled;
-	int preempt_count;
+	bool exclusive;			/* sole owner of `cpu`, owner fast paths on */
+	bool claimed;			/* `cpu` is ours alone, to give back */
+	/* Atomic context, as Linux's preempt_count: the preemption depth in
+	 * the low bits, ARCH_IRQS_OFF while interrupts are disabled. */
+	unsigned int preempt_count;
 };
+#define ARCH_IRQS_OFF	0x80000000u
 extern __thread struct arch_thread arch_this_thread
 	__attribute__((tls_model("initial-exec")));
 extern _Atomic unsigned int arch_boot_gen;
@@ -52,6 +57,19 @@ static inline int arch_smp_processor_id(void)
 	return arch_cpu_claim();
 }
 
+/*
+ * This thread's CPU number if it owns it alone (and owner fast paths are
+ * on), else -1: the test a lock-free fast path starts with. Never claims.
+ */
+static inline int arch_owned_cpu(void)
+{
+	if (__builtin_expect(arch_this_thread.exclusive &&
+			     arch_this_thread.gen ==
+			     __atomic_load_n(&arch_boot_gen, __ATOMIC_RELAXED), 1))
+		return arch_this_thread.cpu;
+	return -1;
+}
+
 /* Does this thread own its CPU number alone? (After arch_smp_processor_id.) */
 static inline bool arch_cpu_exclusive(void)
 {
@@ -60,7 +78,9 @@ static inline bool arch_cpu_exclusive(void)
 
 /* CPU numbers handed out since boot (the highest in use + 1). */
 int arch_nr_cpus_seen(void);
-void arch_cpus_init(void);	/* at boot: forget every thread's number */
+/* At boot: forget every thread's number. @owner_fastpath: threads that own
+ * their number alone may use per-CPU data without locks (see cpu_lock.h). */
+void arch_cpus_init(bool owner_fastpath);
 /* The host's online CPUs: how many CPUs share the per-CPU page budget. */
 int arch_num_online_cpus(void);
 
@@ -96,9 +116,13 @@ uint64_t arch_now_ns(void);
 
 /* Dump the host call stack to the console (Linux's "Call Trace:"). */
 void arch_dump_stack(void);
+/* "function+0xoff" for a code address, or its hex value when unknown. */
+const char *arch_symbolize(unsigned long addr, char *buf, size_t len);
 
 
 /* Stop the machine after a fatal kernel bug (BUG(), panic()). */
 _Noreturn void arch_halt(void);
+
+#pragma GCC visibility pop
 
 #endif

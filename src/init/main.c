@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../mm/internal.h"
+#include "../mm/slab.h"
 
 struct boot_params boot_params;
 bool machine_booted;
@@ -108,6 +109,10 @@ static int parse_token(struct boot_params *bp, char *tok)
 	uint64_t v;
 
 #define KEY(k) (klen == sizeof(k) - 1 && !strncmp(tok, k, klen))
+	if (KEY("slub_debug") && !val) {	/* bare: full debugging, as Linux */
+		snprintf(bp->slub_debug, sizeof(bp->slub_debug), "FZPU");
+		return 0;
+	}
 	if (KEY("nopcp")) {
 		if (val)
 			return bad_token(tok, "nopcp takes no value");
@@ -143,7 +148,7 @@ static int parse_token(struct boot_params *bp, char *tok)
 			return bad_token(tok, "too long");
 		if (!slub_debug_valid(val))
 			return bad_token(tok, "expected flags from F,Z,P,U,T,A,O and optional ,cache-name");
-		snprintf(bp->slub_debug, sizeof(bp->slub_debug), "%s", val);
+		snprintf(bp->slub_debug, sizeof(bp->slub_debug), "%s", *val ? val : "FZPU");
 	} else if (KEY("min_free_kbytes")) {
 		char *end;
 		long k;
@@ -220,12 +225,14 @@ int mmk_boot(const char *cmdline)
 	if (err)
 		goto out;
 	direct_map_base = base;
-	arch_cpus_init();
+	arch_cpus_init(cpu_lock_biased);
 	err = free_area_init();
 	if (err) {
 		arch_ram_exit();
 		goto out;
 	}
+	machine_booted = true;		/* the slab allocator allocates */
+	kmem_cache_init();
 	snprintf(boot_cmdline, sizeof(boot_cmdline),
 		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK min_free_kbytes=%ld%s%s%s",
 		 (unsigned long long)(bp.mem >> 10),
@@ -248,6 +255,7 @@ void mmk_shutdown(void)
 	/* As a CPU going offline does, give the per-CPU lists back first. */
 	mmk_drain_all_pages(NULL);
 	machine_booted = false;
+	kmem_cache_shutdown_all();
 	page_alloc_shutdown();
 	arch_ram_exit();
 	direct_map_base = NULL;

@@ -13,17 +13,17 @@
 
 void mmk_local_irq_disable(void)
 {
-	arch_this_thread.irqs_disabled = true;
+	arch_this_thread.preempt_count |= ARCH_IRQS_OFF;
 }
 
 void mmk_local_irq_enable(void)
 {
-	arch_this_thread.irqs_disabled = false;
+	arch_this_thread.preempt_count &= ~ARCH_IRQS_OFF;
 }
 
 bool mmk_irqs_disabled(void)
 {
-	return arch_this_thread.irqs_disabled;
+	return arch_this_thread.preempt_count & ARCH_IRQS_OFF;
 }
 
 void mmk_preempt_disable(void)
@@ -33,14 +33,14 @@ void mmk_preempt_disable(void)
 
 void mmk_preempt_enable(void)
 {
-	if (WARN_ON_ONCE(arch_this_thread.preempt_count <= 0))
+	if (WARN_ON_ONCE(!(arch_this_thread.preempt_count & ~ARCH_IRQS_OFF)))
 		return;
 	arch_this_thread.preempt_count--;
 }
 
 bool mmk_in_atomic(void)
 {
-	return arch_this_thread.preempt_count != 0 || arch_this_thread.irqs_disabled;
+	return arch_this_thread.preempt_count != 0;
 }
 
 void mmk___might_sleep(const char *file, int line)
@@ -50,9 +50,11 @@ void mmk___might_sleep(const char *file, int line)
 	pr_err("BUG: sleeping function called from invalid context at %s:%d\n",
 	       file, line);
 	pr_err("in_atomic(): %d, irqs_disabled(): %d, non_block: 0, pid: %d, name: %s\n",
-	       arch_this_thread.preempt_count != 0, (int)arch_this_thread.irqs_disabled,
+	       (arch_this_thread.preempt_count & ~ARCH_IRQS_OFF) != 0,
+	       (arch_this_thread.preempt_count & ARCH_IRQS_OFF) != 0,
 	       arch_current_pid(), arch_current_comm());
-	pr_err("preempt_count: %x, expected: 0\n", arch_this_thread.preempt_count);
+	pr_err("preempt_count: %x, expected: 0\n",
+	       arch_this_thread.preempt_count & ~ARCH_IRQS_OFF);
 	arch_dump_stack();
 }
 

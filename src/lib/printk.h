@@ -5,6 +5,8 @@
 
 #include <stdarg.h>
 
+#pragma GCC visibility push(hidden)
+
 __attribute__((format(printf, 1, 2))) void printk(const char *fmt, ...);
 void vprintk(const char *fmt, va_list ap);
 
@@ -35,5 +37,7 @@ _Noreturn void mmk_bug_halt(void);
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+
+#pragma GCC visibility pop
 
 #endif

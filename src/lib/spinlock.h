@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#pragma GCC visibility push(hidden)
+
 typedef struct {
 	atomic_int locked;
 } spinlock_t;
@@ -47,5 +49,7 @@ static inline bool spin_is_locked(spinlock_t *lock)
 {
 	return atomic_load_explicit(&lock->locked, memory_order_relaxed);
 }
+
+#pragma GCC visibility pop
 
 #endif

@@ -9,7 +9,8 @@
  * data is only touched by its CPU with preemption or interrupts off; other
  * CPUs ask it (an IPI) when they need its data. We have no IPIs, so:
  *
- *   - the thread that owns a CPU number (arch_cpu_exclusive()) enters with
+ *   - the thread that owns a CPU number (arch_cpu_exclusive(): true only
+ *     when the boot found membarrier, so cpu_lock_biased) enters with
  *     plain stores: owner_active = 1, a compiler barrier, then a check that
  *     no one else holds the data (`remote`); leaving is one release store;
  *   - anyone else, rarely (a drain, a cache flush, the checker, a thread
@@ -37,6 +38,8 @@
 #include "../arch/arch.h"
 #include "../lib/spinlock.h"
 
+#pragma GCC visibility push(hidden)
+
 struct cpu_lock {
 	spinlock_t lock;
 	atomic_int owner_active;	/* the owner is inside its fast path */
@@ -57,7 +60,7 @@ void __cpu_lock_remote(struct cpu_lock *l, int how);
 /* Take this CPU's @l; returns whether it went the owner's way. */
 static inline bool cpu_lock(struct cpu_lock *l)
 {
-	if (__builtin_expect(cpu_lock_biased && arch_cpu_exclusive(), 1)) {
+	if (__builtin_expect(arch_cpu_exclusive(), 1)) {
 		atomic_store_explicit(&l->owner_active, 1, memory_order_relaxed);
 		atomic_signal_fence(memory_order_seq_cst);
 		if (__builtin_expect(!atomic_load_explicit(&l->remote,
@@ -84,6 +87,26 @@ static inline void cpu_unlock(struct cpu_lock *l, bool owner)
 		spin_unlock(&l->lock);
 }
 
+/*
+ * The owner's way only, for fast paths that must not contain a call: enter
+ * if no one else holds @l (true), else leave it alone (false) and let the
+ * caller take its slow path. The caller must own the CPU (arch_owned_cpu()).
+ */
+static inline bool cpu_owner_trylock(struct cpu_lock *l)
+{
+	atomic_store_explicit(&l->owner_active, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (__builtin_expect(!atomic_load_explicit(&l->remote, memory_order_relaxed), 1))
+		return true;
+	atomic_store_explicit(&l->owner_active, 0, memory_order_release);
+	return false;
+}
+
+static inline void cpu_owner_unlock(struct cpu_lock *l)
+{
+	atomic_store_explicit(&l->owner_active, 0, memory_order_release);
+}
+
 /* Take another CPU's @l (a drain, a flush). */
 void cpu_lock_remote(struct cpu_lock *l);
 void cpu_unlock_remote(struct cpu_lock *l);
@@ -91,5 +114,7 @@ void cpu_unlock_remote(struct cpu_lock *l);
 /* Take @n locks laid out @stride bytes apart with one barrier for all. */
 void cpu_lock_remote_all(struct cpu_lock *first, size_t stride, int n);
 void cpu_unlock_remote_all(struct cpu_lock *first, size_t stride, int n);
+
+#pragma GCC visibility pop
 
 #endif

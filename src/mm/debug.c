@@ -76,7 +76,8 @@ static const char *const page_state_names[] = {
 
 static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_reserved] = "reserved", [PG_head] = "head",
-	[PG_tail] = "tail", [PG_zero] = "zero",
+	[PG_tail] = "tail", [PG_zero] = "zero", [PG_slab] = "slab",
+	[PG_large_kmalloc] = "large_kmalloc",
 };
 
 void dump_page(const struct page *page, const char *reason)

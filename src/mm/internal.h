@@ -14,6 +14,9 @@
 #include "mmzone.h"
 #include "../lib/printk.h"
 
+/* Nothing declared below leaves the library: direct, PC-relative access. */
+#pragma GCC visibility push(hidden)
+
 /* ---- Boot parameters (parsed by src/init/main.c) --------------------- */
 
 struct boot_params {
@@ -160,8 +163,10 @@ void __might_alloc_report(gfp_t gfp);
 static inline void might_alloc(gfp_t gfp)
 {
 	if (unlikely(gfp & __GFP_DIRECT_RECLAIM) &&
-	    unlikely(arch_this_thread.preempt_count || arch_this_thread.irqs_disabled))
+	    unlikely(arch_this_thread.preempt_count))
 		__might_alloc_report(gfp);
 }
+
+#pragma GCC visibility pop
 
 #endif

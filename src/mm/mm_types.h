@@ -63,6 +63,8 @@ enum pageflags {
 	PG_head,	/* head of a compound page */
 	PG_tail,	/* tail of a compound page */
 	PG_zero,	/* allocated with __GFP_ZERO (debugging aid) */
+	PG_slab,	/* a slab: the head page of one, or one of its tails */
+	PG_large_kmalloc, /* a kmalloc too large for the caches */
 	__NR_PAGEFLAGS,
 };
 

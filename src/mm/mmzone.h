@@ -29,6 +29,8 @@
 #include "vmstat.h"
 #include "cpu_lock.h"
 
+#pragma GCC visibility push(hidden)
+
 #define ____cacheline_aligned __attribute__((aligned(64)))
 
 enum migratetype {
@@ -155,5 +157,7 @@ static inline unsigned long zone_managed_pages(struct zone *z)
 #define low_wmark_pages(z)  ((z)->_watermark[WMARK_LOW] + (z)->watermark_boost)
 #define high_wmark_pages(z) ((z)->_watermark[WMARK_HIGH] + (z)->watermark_boost)
 #define wmark_pages(z, i)   ((z)->_watermark[i] + (z)->watermark_boost)
+
+#pragma GCC visibility pop
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "slab.h"
 
 struct checker {
 	FILE *out;
@@ -248,6 +249,7 @@ long mmk_check(FILE *out)
 		cpu_unlock_remote_all(&zone->per_cpu_pageset[0].cl,
 				      sizeof(struct per_cpu_pages), NR_CPUS);
 	}
+	c.problems += slab_check(out);
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);
 	return c.problems;

@@ -28,6 +28,8 @@
 
 #include <stdatomic.h>
 
+#pragma GCC visibility push(hidden)
+
 #define ZONE_STAT_ITEMS(X)						\
 	X(NR_FREE_PAGES, "nr_free_pages")				\
 	X(NR_FREE_PAGES_BLOCKS, "nr_free_pages_blocks")			\
@@ -242,5 +244,7 @@ unsigned long global_zone_page_state(enum zone_stat_item item);
 void mod_node_page_state(struct pglist_data *pgdat, enum node_stat_item item, long delta);
 unsigned long node_page_state(struct pglist_data *pgdat, enum node_stat_item item);
 unsigned long global_node_page_state(enum node_stat_item item);
+
+#pragma GCC visibility pop
 
 #endif

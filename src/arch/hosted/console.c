@@ -2,6 +2,7 @@
 /* Hosted console and identity: stderr, the host's comm and pid, backtraces. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,4 +54,16 @@ void arch_dump_stack(void)
 void arch_halt(void)
 {
 	abort();
+}
+
+const char *arch_symbolize(unsigned long addr, char *buf, size_t len)
+{
+	Dl_info info;
+
+	if (dladdr((void *)addr, &info) && info.dli_sname)
+		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+			 addr - (unsigned long)info.dli_saddr);
+	else
+		snprintf(buf, len, "0x%lx", addr);
+	return buf;
 }

@@ -16,6 +16,7 @@
 
 #include "../arch.h"
 
+static bool owner_fastpath;
 static _Atomic uint64_t cpu_slots;	/* bit n: CPU n owned by a live thread */
 _Atomic unsigned int arch_boot_gen = 1;
 static atomic_int cpus_seen;
@@ -28,12 +29,13 @@ __thread struct arch_thread arch_this_thread
 static void cpu_release(void *arg)
 {
 	(void)arg;
-	if (arch_this_thread.exclusive &&
+	if (arch_this_thread.claimed &&
 	    arch_this_thread.gen == atomic_load(&arch_boot_gen))
 		atomic_fetch_and(&cpu_slots, ~(1ULL << arch_this_thread.cpu));
 	arch_this_thread.cpu = -1;
 	arch_this_thread.gen = 0;
 	arch_this_thread.exclusive = false;
+	arch_this_thread.claimed = false;
 }
 
 static void cpu_key_create(void)
@@ -71,7 +73,8 @@ int arch_cpu_claim(void)
 	       !atomic_compare_exchange_weak(&cpus_seen, &seen, cpu + 1))
 		;
 	arch_this_thread.cpu = cpu;
-	arch_this_thread.exclusive = exclusive;
+	arch_this_thread.exclusive = exclusive && owner_fastpath;
+	arch_this_thread.claimed = exclusive;
 	arch_this_thread.gen = atomic_load(&arch_boot_gen);
 	return cpu;
 }
@@ -81,8 +84,9 @@ int arch_nr_cpus_seen(void)
 	return atomic_load(&cpus_seen);
 }
 
-void arch_cpus_init(void)
+void arch_cpus_init(bool fastpath)
 {
+	owner_fastpath = fastpath;
 	atomic_store(&cpu_slots, 0);
 	atomic_store(&cpus_seen, 0);
 	atomic_fetch_add(&arch_boot_gen, 1);
