@@ -123,7 +123,44 @@ void *mmk_kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
 void mmk_kmem_cache_free(struct kmem_cache *s, void *obj);
 void mmk_kmem_cache_destroy(struct kmem_cache *s);
 
-#define kmalloc(size, gfp)		mmk_kmalloc(size, gfp)
+/*
+ * As in Linux, a kmalloc() whose size and flags are compile-time constants
+ * (kmalloc(sizeof(*p), GFP_KERNEL), the common case) picks its cache at
+ * compile time; other calls choose at run time in mmk_kmalloc().
+ */
+#define MMK_KMALLOC_TYPES	3	/* normal, reclaimable, dma */
+#define MMK_KMALLOC_SHIFT_HIGH	13	/* caches up to 8 KiB */
+extern struct kmem_cache *mmk_kmalloc_caches[MMK_KMALLOC_TYPES][MMK_KMALLOC_SHIFT_HIGH + 1];
+void *mmk_kmalloc_cache(struct kmem_cache *s, gfp_t gfp, size_t size);
+
+static inline __attribute__((always_inline)) unsigned int mmk_kmalloc_index(size_t size)
+{
+	if (size <= 8) return 3;
+	if (size <= 16) return 4;
+	if (size <= 32) return 5;
+	if (size <= 64) return 6;
+	if (size <= 96) return 1;
+	if (size <= 128) return 7;
+	if (size <= 192) return 2;
+	if (size <= 256) return 8;
+	if (size <= 512) return 9;
+	if (size <= 1024) return 10;
+	if (size <= 2048) return 11;
+	if (size <= 4096) return 12;
+	return 13;
+}
+
+static inline __attribute__((always_inline)) void *mmk_kmalloc_inline(size_t size, gfp_t gfp)
+{
+	if (__builtin_constant_p(size) && __builtin_constant_p(gfp) &&
+	    size - 1 < (1UL << MMK_KMALLOC_SHIFT_HIGH))
+		return mmk_kmalloc_cache(mmk_kmalloc_caches[(gfp & __GFP_DMA) ? 2 :
+							    (gfp & __GFP_RECLAIMABLE) ? 1 : 0]
+							   [mmk_kmalloc_index(size)], gfp, size);
+	return mmk_kmalloc(size, gfp);
+}
+
+#define kmalloc(size, gfp)		mmk_kmalloc_inline(size, gfp)
 #define kzalloc(size, gfp)		mmk_kzalloc(size, gfp)
 #define kcalloc(n, size, gfp)		mmk_kcalloc(n, size, gfp)
 #define kmalloc_array(n, size, gfp)	mmk_kmalloc_array(n, size, gfp)

@@ -84,8 +84,6 @@ struct kmem_cache_node {
 };
 
 struct kmem_cache {
-	struct kmem_cache_cpu *cpu_slab;	/* [NR_CPUS], from the page allocator */
-	unsigned int cpu_slab_order;
 	slab_flags_t flags;
 	unsigned int object_size;	/* what the caller asked for */
 	unsigned int size;		/* the stride: object plus metadata */
@@ -103,12 +101,17 @@ struct kmem_cache {
 	struct kmem_cache_node node;	/* one NUMA node */
 	struct list_head list;		/* on slab_caches */
 	char name[32];
+	/* Inline, not behind a pointer: kfree() reaches its CPU's slab in
+	 * one less dependent load (struct page -> cache -> this array). */
+	struct kmem_cache_cpu cpu_slab[NR_CPUS];
 };
 
 /* slab_common.c */
 extern struct list_head slab_caches;
 extern spinlock_t slab_mutex;
-extern struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+#define kmalloc_caches mmk_kmalloc_caches
+_Static_assert(NR_KMALLOC_TYPES == MMK_KMALLOC_TYPES &&
+	       KMALLOC_SHIFT_HIGH == MMK_KMALLOC_SHIFT_HIGH, "linux.h agrees");
 void kmem_cache_init(void);
 void kmem_cache_shutdown_all(void);
 
@@ -291,6 +294,22 @@ void *slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
 	return slab_alloc(s, gfp, orig_size, caller);
 }
 
+/*
+ * kfree()'s shortcut: this thread's most recent fast free, so that the next
+ * free to the same slab skips struct page and the cache (three dependent
+ * loads, which are most of a kfree). Only a hint: the locked section checks
+ * that the CPU's slab is still that slab.
+ */
+struct kfree_hint {
+	uintptr_t start, len;		/* the slab's bytes */
+	struct page *slab;
+	struct kmem_cache *s;
+	struct kmem_cache_cpu *c;
+	unsigned int gen;		/* boot generation */
+};
+extern _Thread_local struct kfree_hint kfree_hint
+	__attribute__((tls_model("initial-exec")));
+
 /* Push on this CPU's freelist when the object is from its slab. */
 static inline __attribute__((always_inline))
 void slab_free_fast(struct kmem_cache *s, struct page *slab, void *object,
@@ -306,12 +325,38 @@ void slab_free_fast(struct kmem_cache *s, struct page *slab, void *object,
 				set_freepointer(s, object, c->freelist);
 				c->freelist = object;
 				cpu_owner_unlock(&c->cl);
+				kfree_hint = (struct kfree_hint){
+					(uintptr_t)slab_address(slab),
+					PAGE_SIZE << slab->pg_order, slab, s, c,
+					arch_this_thread.gen };
 				return;
 			}
 			cpu_owner_unlock(&c->cl);
 		}
 	}
 	slab_free(s, slab, object, caller);
+}
+
+/* kfree() of an object in the slab of this thread's last fast free. */
+static inline __attribute__((always_inline)) bool kfree_hinted(const void *object)
+{
+	struct kfree_hint *h = &kfree_hint;
+	struct kmem_cache_cpu *c;
+
+	if (!((uintptr_t)object - h->start < h->len &&
+	      h->gen == __atomic_load_n(&arch_boot_gen, __ATOMIC_RELAXED)))
+		return false;
+	c = h->c;
+	if (likely(cpu_owner_trylock(&c->cl))) {
+		if (likely(c->slab == h->slab && object != c->freelist)) {
+			set_freepointer(h->s, (void *)object, c->freelist);
+			c->freelist = (void *)object;
+			cpu_owner_unlock(&c->cl);
+			return true;
+		}
+		cpu_owner_unlock(&c->cl);
+	}
+	return false;
 }
 
 #pragma GCC visibility pop

@@ -26,8 +26,10 @@
 #include "slab.h"
 
 struct list_head slab_caches;
+_Thread_local struct kfree_hint kfree_hint __attribute__((tls_model("initial-exec")));
 spinlock_t slab_mutex;
-struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]
+	__attribute__((visibility("default")));
 
 /* Index of the kmalloc cache for sizes 1..192, in 8-byte steps. */
 static const uint8_t size_index[24] = {
@@ -170,7 +172,7 @@ static void *kmalloc_large(size_t size, gfp_t gfp)
 __attribute__((noinline))
 static void *kmalloc_slow(size_t size, gfp_t gfp)
 {
-	if (not_booted())
+	if (unlikely(!machine_booted) && __not_booted("kmalloc"))
 		return NULL;
 	if (!size)
 		return ZERO_SIZE_PTR;
@@ -182,6 +184,15 @@ void *mmk_kmalloc(size_t size, gfp_t gfp)
 	if (likely(machine_booted && size - 1 < KMALLOC_MAX_CACHE_SIZE))
 		return slab_alloc_fast(kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)],
 				       gfp, size, (unsigned long)__builtin_return_address(0));
+	return kmalloc_slow(size, gfp);
+}
+
+/* kmalloc() with the cache chosen at compile time (see linux.h). */
+void *mmk_kmalloc_cache(struct kmem_cache *s, gfp_t gfp, size_t size)
+{
+	if (likely(s))		/* NULL until boot */
+		return slab_alloc_fast(s, gfp, size,
+				       (unsigned long)__builtin_return_address(0));
 	return kmalloc_slow(size, gfp);
 }
 
@@ -259,6 +270,8 @@ void mmk_kfree(const void *x)
 	struct page *slab;
 
 	if (unlikely(ZERO_OR_NULL_PTR(x)))
+		return;
+	if (likely(kfree_hinted(x)))
 		return;
 	if (likely(machine_booted) && likely(slab = virt_to_slab(x)))
 		return slab_free_fast(slab_cache(slab), slab, (void *)x,

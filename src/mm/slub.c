@@ -573,15 +573,10 @@ static unsigned long cache_random(const struct kmem_cache *s)
 	return (unsigned long)(x | 1);
 }
 
-/*
- * Set up @s (zeroed memory) as a cache. The per-CPU slabs take an order-n
- * block of their own from the page allocator, as alloc_percpu() would.
- */
+/* Set up @s (zeroed memory) as a cache. */
 static int kmem_cache_open(struct kmem_cache *s, const char *name, unsigned int size,
 			   unsigned int align, slab_flags_t flags, void (*ctor)(void *))
 {
-	size_t cpu_bytes = sizeof(struct kmem_cache_cpu) * NR_CPUS;
-	struct page *page;
 	unsigned int ilog = 0;
 
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -605,12 +600,6 @@ static int kmem_cache_open(struct kmem_cache *s, const char *name, unsigned int 
 	INIT_LIST_HEAD(&s->node.partial);
 	INIT_LIST_HEAD(&s->node.full);
 
-	while ((PAGE_SIZE << s->cpu_slab_order) < cpu_bytes)
-		s->cpu_slab_order++;
-	page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, s->cpu_slab_order);
-	if (!page)
-		return -12;
-	s->cpu_slab = page_address(page);
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		cpu_lock_init(&s->cpu_slab[cpu].cl);
 	return 0;
@@ -633,9 +622,19 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 }
 
 
+static unsigned int kmem_cache_struct_order(void)
+{
+	unsigned int order = 0;
+
+	while ((PAGE_SIZE << order) < sizeof(struct kmem_cache))
+		order++;
+	return order;
+}
+
 int kmem_cache_bootstrap(void)
 {
-	struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO,
+					kmem_cache_struct_order());
 
 	if (!page)
 		return -12;
@@ -646,9 +645,8 @@ int kmem_cache_bootstrap(void)
 
 void kmem_cache_release(struct kmem_cache *s)
 {
-	__free_pages(virt_to_page(s->cpu_slab), s->cpu_slab_order);
 	if (s == kmem_cache_cache) {
-		__free_pages(virt_to_page(s), 0);
+		__free_pages(virt_to_page(s), kmem_cache_struct_order());
 		kmem_cache_cache = NULL;
 		return;
 	}
