@@ -305,10 +305,12 @@ struct kfree_hint {
 	struct page *slab;
 	struct kmem_cache *s;
 	struct kmem_cache_cpu *c;
-	unsigned int gen;		/* boot generation */
+	unsigned int gen;		/* kfree_hint_gen when it was made */
 };
 extern _Thread_local struct kfree_hint kfree_hint
 	__attribute__((tls_model("initial-exec")));
+/* Bumped at boot and by kmem_cache_destroy(): every hint goes stale. */
+extern unsigned int kfree_hint_gen;
 
 /* Push on this CPU's freelist when the object is from its slab. */
 static inline __attribute__((always_inline))
@@ -328,7 +330,7 @@ void slab_free_fast(struct kmem_cache *s, struct page *slab, void *object,
 				kfree_hint = (struct kfree_hint){
 					(uintptr_t)slab_address(slab),
 					PAGE_SIZE << slab->pg_order, slab, s, c,
-					arch_this_thread.gen };
+					__atomic_load_n(&kfree_hint_gen, __ATOMIC_RELAXED) };
 				return;
 			}
 			cpu_owner_unlock(&c->cl);
@@ -344,7 +346,7 @@ static inline __attribute__((always_inline)) bool kfree_hinted(const void *objec
 	struct kmem_cache_cpu *c;
 
 	if (!((uintptr_t)object - h->start < h->len &&
-	      h->gen == __atomic_load_n(&arch_boot_gen, __ATOMIC_RELAXED)))
+	      h->gen == __atomic_load_n(&kfree_hint_gen, __ATOMIC_RELAXED)))
 		return false;
 	c = h->c;
 	if (likely(cpu_owner_trylock(&c->cl))) {

@@ -27,6 +27,7 @@
 
 struct list_head slab_caches;
 _Thread_local struct kfree_hint kfree_hint __attribute__((tls_model("initial-exec")));
+unsigned int kfree_hint_gen = 1;
 spinlock_t slab_mutex;
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]
 	__attribute__((visibility("default")));
@@ -106,6 +107,7 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size,
 
 void kmem_cache_init(void)
 {
+	__atomic_fetch_add(&kfree_hint_gen, 1, __ATOMIC_RELAXED);
 	INIT_LIST_HEAD(&slab_caches);
 	spin_lock_init(&slab_mutex);
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
@@ -418,5 +420,7 @@ void mmk_kmem_cache_destroy(struct kmem_cache *s)
 		spin_unlock(&slab_mutex);
 		return;
 	}
+	/* No thread's kfree() hint may point into the cache's memory. */
+	__atomic_fetch_add(&kfree_hint_gen, 1, __ATOMIC_RELAXED);
 	kmem_cache_release(s);
 }
