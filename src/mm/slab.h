@@ -101,6 +101,7 @@ struct kmem_cache {
 	struct kmem_cache_node node;	/* one NUMA node */
 	struct list_head list;		/* on slab_caches */
 	char name[32];
+	unsigned long check_epoch, check_slabs, check_objects;	/* mmk_check() */
 	/* Inline, not behind a pointer: kfree() reaches its CPU's slab in
 	 * one less dependent load (struct page -> cache -> this array). */
 	struct kmem_cache_cpu cpu_slab[NR_CPUS];

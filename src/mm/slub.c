@@ -256,16 +256,20 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp)
 {
 	char flags[160];
+	unsigned long slabs, objs, free;
 
 	if (gfp & __GFP_NOWARN)
 		return;
 	pr_warn("SLUB: Unable to allocate memory on node -1, gfp=%#x(%s)\n", gfp,
 		format_gfp(gfp, flags, sizeof(flags)));
-	pr_warn("  cache: %s, object size: %u, buffer size: %u, default order: %u, min order: 0\n",
-		s->name, s->object_size, s->size, s->order);
-	pr_warn("  node 0: slabs: %ld, objs: %ld, free: %lu\n",
-		atomic_load(&s->node.nr_slabs), atomic_load(&s->node.total_objects),
-		0UL);
+	unsigned int min_order = 0;
+
+	while ((PAGE_SIZE << min_order) < s->size)
+		min_order++;
+	pr_warn("  cache: %s, object size: %u, buffer size: %u, default order: %u, min order: %u\n",
+		s->name, s->object_size, s->size, s->order, min_order);
+	slab_cache_counts(s, &slabs, &objs, &free);
+	pr_warn("  node 0: slabs: %lu, objs: %lu, free: %lu\n", slabs, objs, free);
 }
 
 void *slab_alloc(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
@@ -582,6 +586,8 @@ static int kmem_cache_open(struct kmem_cache *s, const char *name, unsigned int 
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->object_size = size;
 	s->flags = flags | slab_debug_flags_for(name);
+	if (ctor)	/* constructed objects keep their state while free */
+		s->flags &= ~SLAB_POISON;
 	s->ctor = ctor;
 	s->align = calculate_alignment(flags, align, size);
 	if (!calculate_sizes(s))

@@ -572,10 +572,9 @@ static bool walk_freelist(struct slab_checker *c, struct kmem_cache *s,
 	return true;
 }
 
-static void check_cache(struct slab_checker *c, struct kmem_cache *s)
+static void check_partial_list(struct slab_checker *c, struct kmem_cache *s)
 {
-	static uint8_t map[(MAX_OBJS_PER_SLAB + 8) / 8];
-	unsigned long slabs = 0, objects = 0, partial = 0;
+	unsigned long partial = 0;
 	struct list_head *pos;
 
 	list_for_each(pos, &s->node.partial) {
@@ -593,40 +592,6 @@ static void check_cache(struct slab_checker *c, struct kmem_cache *s)
 	if (partial != s->node.nr_partial)
 		slab_problem(c, s, "nr_partial is %lu but the list holds %lu slabs",
 			     s->node.nr_partial, partial);
-
-	for (unsigned long pfn = 0; pfn < max_pfn; pfn++) {
-		struct page *slab = page_of(pfn);
-		unsigned int free = 0, cpu_free = 0, frozen_by = 0;
-		unsigned long st;
-		struct kmem_cache_cpu *owner = NULL;
-
-		if (!PageFlag(slab, PG_slab) || slab_cache(slab) != s)
-			continue;
-		slabs++;
-		objects += slab_objects(slab);
-		st = slab_state(slab);
-		memset(map, 0, (slab_objects(slab) + 8) / 8);
-		if (!walk_freelist(c, s, slab, ss_head(slab, st), map, &free, "the slab's"))
-			continue;
-		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			if (s->cpu_slab[cpu].slab == slab) {
-				owner = &s->cpu_slab[cpu];
-				frozen_by++;
-			}
-		if (frozen_by > 1)
-			slab_problem(c, s, "slab pfn %#lx is the active slab of %u CPUs",
-				     pfn_of(slab), frozen_by);
-		if (!!(st & SS_FROZEN) != !!owner)
-			slab_problem(c, s, "slab pfn %#lx is %sfrozen but %s CPU's active slab",
-				     pfn_of(slab), (st & SS_FROZEN) ? "" : "not ",
-				     owner ? "is a" : "no");
-		if (owner && !walk_freelist(c, s, slab, owner->freelist, map, &cpu_free,
-					    "its CPU's"))
-			continue;
-		if (ss_inuse(st) != slab_objects(slab) - free)
-			slab_problem(c, s, "slab pfn %#lx: inuse %u, but %u of %u objects are on its freelist",
-				     pfn_of(slab), ss_inuse(st), free, slab_objects(slab));
-	}
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct kmem_cache_cpu *cc = &s->cpu_slab[cpu];
 
@@ -634,27 +599,88 @@ static void check_cache(struct slab_checker *c, struct kmem_cache *s)
 			slab_problem(c, s, "cpu %d's freelist 0x%lx is not in its active slab",
 				     cpu, (unsigned long)cc->freelist);
 	}
-	if (slabs != (unsigned long)atomic_load(&s->node.nr_slabs) ||
-	    objects != (unsigned long)atomic_load(&s->node.total_objects))
-		slab_problem(c, s, "counters say %ld slabs / %ld objects, memory holds %lu / %lu",
-			     atomic_load(&s->node.nr_slabs), atomic_load(&s->node.total_objects),
-			     slabs, objects);
 }
 
+/* One slab: its freelists hold each free object once, and inuse agrees. */
+static void check_slab(struct slab_checker *c, struct kmem_cache *s, struct page *slab)
+{
+	static uint8_t map[(MAX_OBJS_PER_SLAB + 8) / 8];
+	unsigned int free = 0, cpu_free = 0, frozen_by = 0;
+	unsigned long st = slab_state(slab);
+	struct kmem_cache_cpu *owner = NULL;
+
+	s->check_slabs++;
+	s->check_objects += slab_objects(slab);
+	memset(map, 0, (slab_objects(slab) + 8) / 8);
+	if (!walk_freelist(c, s, slab, ss_head(slab, st), map, &free, "the slab's"))
+		return;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (s->cpu_slab[cpu].slab == slab) {
+			owner = &s->cpu_slab[cpu];
+			frozen_by++;
+		}
+	if (frozen_by > 1)
+		slab_problem(c, s, "slab pfn %#lx is the active slab of %u CPUs",
+			     pfn_of(slab), frozen_by);
+	if (!!(st & SS_FROZEN) != !!owner)
+		slab_problem(c, s, "slab pfn %#lx is %sfrozen but %s CPU's active slab",
+			     pfn_of(slab), (st & SS_FROZEN) ? "" : "not ",
+			     owner ? "is a" : "no");
+	if (owner && !walk_freelist(c, s, slab, owner->freelist, map, &cpu_free, "its CPU's"))
+		return;
+	if (ss_inuse(st) != slab_objects(slab) - free)
+		slab_problem(c, s, "slab pfn %#lx: inuse %u, but %u of %u objects are on its freelist",
+			     pfn_of(slab), ss_inuse(st), free, slab_objects(slab));
+}
+
+/*
+ * Every cache is locked (its CPUs' slabs, then its lists) for the whole
+ * walk; one pass over mem_map visits every slab of every cache.
+ */
 long slab_check(FILE *out)
 {
+	static unsigned long epoch;
 	struct slab_checker c = { out, 0 };
 	struct list_head *pos;
 
 	if (!kmem_cache_cache)
 		return 0;
+	epoch++;
 	spin_lock(&slab_mutex);
 	list_for_each(pos, &slab_caches) {
 		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
 
 		cpu_lock_remote_all(&s->cpu_slab[0].cl, sizeof(struct kmem_cache_cpu), NR_CPUS);
 		spin_lock(&s->node.list_lock);
-		check_cache(&c, s);
+		s->check_epoch = epoch;
+		s->check_slabs = s->check_objects = 0;
+		check_partial_list(&c, s);
+	}
+	for (unsigned long pfn = 0; pfn < max_pfn; pfn++) {
+		struct page *slab = page_of(pfn);
+		struct kmem_cache *s;
+
+		if (!PageFlag(slab, PG_slab))
+			continue;
+		s = slab_cache(slab);
+		if (!s || s->check_epoch != epoch) {
+			if (c.out)
+				fprintf(c.out, "mmk_check: pfn %#lx is a slab of no known cache (%p)\n",
+					pfn, (void *)s);
+			c.problems++;
+			continue;
+		}
+		check_slab(&c, s, slab);
+	}
+	list_for_each(pos, &slab_caches) {
+		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+
+		if (s->check_slabs != (unsigned long)atomic_load(&s->node.nr_slabs) ||
+		    s->check_objects != (unsigned long)atomic_load(&s->node.total_objects))
+			slab_problem(&c, s, "counters say %ld slabs / %ld objects, memory holds %lu / %lu",
+				     atomic_load(&s->node.nr_slabs),
+				     atomic_load(&s->node.total_objects),
+				     s->check_slabs, s->check_objects);
 		spin_unlock(&s->node.list_lock);
 		cpu_unlock_remote_all(&s->cpu_slab[0].cl, sizeof(struct kmem_cache_cpu), NR_CPUS);
 	}
