@@ -42,17 +42,13 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define HAVE_TSC 1
-#else
-#define HAVE_TSC 0
-#endif
 
 #include <mmkit/mmkit.h>
 #include <mmkit/linux.h>
 
-#define MAX_ROUNDS	16
+#include "bench_util.h"
+
+#define MAX_ROUNDS	BENCH_MAX_ROUNDS
 
 /* The "Done when" targets. */
 #define TARGET_ORDER0_NS	30.0
@@ -84,101 +80,9 @@ struct result {
 	double med_ns, min_ns, max_ns, med_cyc;
 };
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static uint64_t ticks(void)
-{
-#if HAVE_TSC
-	return __rdtsc();
-#else
-	return 0;
-#endif
-}
-
-static double cpuinfo_mhz(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-	double mhz = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "cpu MHz", 7) && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1)
-			break;
-	fclose(f);
-	return mhz;
-}
-
-static void cpuinfo_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(buf, len, "unknown CPU");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "model name", 10)) {
-			char *v = strchr(line, ':') + 1;
-
-			while (*v == ' ')
-				v++;
-			v[strcspn(v, "\n")] = 0;
-			snprintf(buf, len, "%s", v);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-/* TSC ticks per ns: spin 50 ms on CLOCK_MONOTONIC and count ticks. */
-static void calibrate_cycles(void)
-{
-#if HAVE_TSC
-	double t0 = now_ns(), t1;
-	uint64_t c0 = ticks();
-
-	do
-		t1 = now_ns();
-	while (t1 - t0 < 50e6);
-	tsc_per_ns = (double)(ticks() - c0) / (t1 - t0);
-	cycle_source = "rdtsc, calibrated against CLOCK_MONOTONIC";
-#else
-	double mhz = cpuinfo_mhz();
-
-	if (mhz > 0) {
-		tsc_per_ns = mhz / 1000.0;
-		cycle_source = "ns x cpu MHz from /proc/cpuinfo";
-	}
-#endif
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, sizeof(*v) * (size_t)n);
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void summarize(struct result *r)
 {
-	r->med_ns = median(r->ns, r->n);
+	r->med_ns = bench_median(r->ns, r->n);
 	r->min_ns = r->max_ns = r->ns[0];
 	for (int i = 1; i < r->n; i++) {
 		if (r->ns[i] < r->min_ns)
@@ -186,7 +90,7 @@ static void summarize(struct result *r)
 		if (r->ns[i] > r->max_ns)
 			r->max_ns = r->ns[i];
 	}
-	r->med_cyc = HAVE_TSC ? median(r->cyc, r->n) : r->med_ns * tsc_per_ns;
+	r->med_cyc = HAVE_TSC ? bench_median(r->cyc, r->n) : r->med_ns * tsc_per_ns;
 	if (verbose) {
 		fprintf(stderr, "  rounds, ns/pair: %-40s", r->name);
 		for (int i = 0; i < r->n; i++)
@@ -259,13 +163,13 @@ static void measure(struct result *r, const char *name, const struct loop *l, lo
 	if (!run_loop(l, pairs / 4 + 1))	/* warm-up: caches, pcp lists */
 		die("allocation failed during warm-up");
 	for (int i = 0; i < rounds; i++) {
-		double t0 = now_ns();
-		uint64_t c0 = ticks();
+		double t0 = bench_now_ns();
+		uint64_t c0 = bench_ticks();
 
 		if (!run_loop(l, pairs))
 			die("allocation failed");
-		uint64_t c1 = ticks();
-		double t1 = now_ns();
+		uint64_t c1 = bench_ticks();
+		double t1 = bench_now_ns();
 
 		r->ns[i] = (t1 - t0) / (double)pairs;
 		r->cyc[i] = (double)(c1 - c0) / (double)pairs;
@@ -281,13 +185,7 @@ static int host_cpus[CPU_SETSIZE], nr_host_cpus;
 
 static void find_host_cpus(void)
 {
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return;
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set))
-			host_cpus[nr_host_cpus++] = c;
+	nr_host_cpus = bench_host_cpus(host_cpus);
 }
 
 struct thread_arg {
@@ -304,21 +202,15 @@ static void *thread_main(void *p)
 	struct thread_arg *a = p;
 	struct loop l = { LOOP_PAGES, 0 };
 
-	if (a->host_cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(a->host_cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
+	bench_pin_self(a->host_cpu);
 	a->ok = run_loop(&l, a->pairs / 8 + 1);	/* warm this CPU's pcp lists */
 	pthread_barrier_wait(a->start);
-	a->t0 = now_ns();
-	a->c0 = ticks();
+	a->t0 = bench_now_ns();
+	a->c0 = bench_ticks();
 	if (a->ok)
 		a->ok = run_loop(&l, a->pairs);
-	a->c1 = ticks();
-	a->t1 = now_ns();
+	a->c1 = bench_ticks();
+	a->t1 = bench_now_ns();
 	return NULL;
 }
 
@@ -417,10 +309,10 @@ static void measure_boot(struct boot_result *b)
 	memset(b, 0, sizeof(*b));
 	b->frames = (unsigned long)(mem / PAGE_SIZE);
 	for (int i = 0; i < 3; i++) {
-		double t0 = now_ns(), t1;
+		double t0 = bench_now_ns(), t1;
 		int err = mmk_boot("mem=16G");
 
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (err) {
 			fprintf(stderr, "bench_page_alloc: mmk_boot(\"mem=16G\") = %d\n", err);
 			return;
@@ -428,13 +320,13 @@ static void measure_boot(struct boot_result *b)
 		b->boot_s[i] = (t1 - t0) / 1e9;
 		if (i == 0)	/* nothing allocated yet, pcp lists empty */
 			b->free_after_boot = nr_free_pages();
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		mmk_shutdown();
-		b->shutdown_s[i] = (now_ns() - t0) / 1e9;
+		b->shutdown_s[i] = (bench_now_ns() - t0) / 1e9;
 	}
 	b->ok = true;
-	b->med_boot_s = median(b->boot_s, 3);
-	b->med_shutdown_s = median(b->shutdown_s, 3);
+	b->med_boot_s = bench_median(b->boot_s, 3);
+	b->med_shutdown_s = bench_median(b->shutdown_s, 3);
 	b->meta_per_frame = (double)(b->frames - b->free_after_boot) * PAGE_SIZE /
 			    (double)b->frames;
 }
@@ -492,7 +384,7 @@ int main(int argc, char **argv)
 	double ratio[MAX_ROUNDS], scaling;
 	char model[128];
 	struct utsname un;
-	double t_start = now_ns();
+	double t_start = bench_now_ns();
 	bool quick = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -517,16 +409,16 @@ int main(int argc, char **argv)
 		}
 	}
 
-	calibrate_cycles();
+	tsc_per_ns = bench_calibrate_cycles(&cycle_source);
 	find_host_cpus();
-	cpuinfo_model(model, sizeof(model));
+	bench_cpuinfo_model(model, sizeof(model));
 	uname(&un);
 	printf("mmkit page allocator benchmark%s\n", quick ? " (--quick: smoke run, noisy)" : "");
 	printf("  host:   %s, %ld CPUs, Linux %s\n", model, sysconf(_SC_NPROCESSORS_ONLN),
 	       un.release);
 	if (tsc_per_ns > 0)
 		printf("  cycles: %s (%.1f MHz; /proc/cpuinfo says %.1f MHz)\n",
-		       cycle_source, tsc_per_ns * 1000.0, cpuinfo_mhz());
+		       cycle_source, tsc_per_ns * 1000.0, bench_cpuinfo_mhz());
 	else
 		printf("  cycles: not available on this host\n");
 	printf("  method: %d rounds per row after one warm-up; figure = median round,\n"
@@ -578,7 +470,7 @@ int main(int argc, char **argv)
 			lo = ratio[i] < lo ? ratio[i] : lo;
 			hi = ratio[i] > hi ? ratio[i] : hi;
 		}
-		scaling = median(ratio, rounds);
+		scaling = bench_median(ratio, rounds);
 		printf("  scaling, 2-thread / 1-thread throughput: %.2fx median of rounds "
 		       "(range %.2f-%.2fx,\n  best round of each: %.2fx)\n", scaling, lo, hi,
 		       t1.min_ns / t2.min_ns);
@@ -625,6 +517,6 @@ int main(int argc, char **argv)
 		printf("  MISS  boot mem=16G: did not boot\n");
 		printf("  MISS  metadata: no machine\n");
 	}
-	printf("\ntotal run time %.1f s\n", (now_ns() - t_start) / 1e9);
+	printf("\ntotal run time %.1f s\n", (bench_now_ns() - t_start) / 1e9);
 	return 0;
 }

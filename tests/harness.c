@@ -270,3 +270,139 @@ void live_set_free(struct live_set *set)
 		__free_pages(set->page[i], set->order[i]);
 	set->nr = 0;
 }
+
+/* ---- Helpers for the slab and kmalloc tests --------------------------- */
+
+static inline unsigned char obj_byte(const void *p, size_t i, unsigned long tag)
+{
+	unsigned long x = ((unsigned long)p + i) * 0x9e3779b97f4a7c15ul ^ tag;
+
+	return (unsigned char)(x >> 56 ^ x >> 13 ^ i);
+}
+
+void obj_fill(void *p, size_t bytes, unsigned long tag)
+{
+	unsigned char *b = p;
+
+	for (size_t i = 0; i < bytes; i++)
+		b[i] = obj_byte(p, i, tag);
+}
+
+size_t obj_check(const void *p, size_t bytes, unsigned long tag)
+{
+	const unsigned char *b = p;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		bad += b[i] != obj_byte(p, i, tag);
+	return bad;
+}
+
+void kobj_set_alloc(struct kobj_set *set)
+{
+	static const size_t sizes[] = {
+		8, 16, 32, 64, 64, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096,
+		8192, 5, 60, 100, 3000, 20000,
+	};
+
+	set->nr = 0;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && set->nr < KOBJ_SET_OBJS; i++) {
+		void *p = kmalloc(sizes[i], GFP_KERNEL);
+
+		CHECK(p != NULL, "live kmalloc(%zu)", sizes[i]);
+		if (!p)
+			continue;
+		set->obj[set->nr] = p;
+		set->size[set->nr] = sizes[i];
+		obj_fill(p, sizes[i], 0xa110c000ul + (unsigned long)set->nr);
+		set->nr++;
+	}
+}
+
+int kobj_set_check(const struct kobj_set *set)
+{
+	int damaged = 0;
+
+	for (int i = 0; i < set->nr; i++) {
+		size_t bad = obj_check(set->obj[i], set->size[i],
+				       0xa110c000ul + (unsigned long)i);
+
+		if (bad) {
+			fprintf(stderr, "live kmalloc(%zu) at %p: %zu bytes changed\n",
+				set->size[i], set->obj[i], bad);
+			damaged++;
+		}
+		if (ksize(set->obj[i]) < set->size[i]) {
+			fprintf(stderr, "live kmalloc(%zu) at %p: ksize %zu\n",
+				set->size[i], set->obj[i], ksize(set->obj[i]));
+			damaged++;
+		}
+	}
+	return damaged;
+}
+
+void kobj_set_free(struct kobj_set *set)
+{
+	for (int i = 0; i < set->nr; i++)
+		kfree(set->obj[i]);
+	set->nr = 0;
+}
+
+bool names_address(const char *s, const void *p)
+{
+	char a[40];
+
+	snprintf(a, sizeof(a), "0x%016lx", (unsigned long)p);
+	return strstr(s, a) != NULL;
+}
+
+/* Run mmk_report(@name) into a buffer (static; NULL when it fails). */
+static char *report_text(const char *name)
+{
+	static char buf[1 << 16];
+	FILE *f = tmpfile();
+	size_t n;
+
+	if (!f)
+		return NULL;
+	if (mmk_report(name, f)) {
+		fclose(f);
+		return NULL;
+	}
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int slabinfo_get(const char *cache, struct slabinfo_line *l)
+{
+	char *text = report_text("slabinfo"), *line, *save = NULL;
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+
+		if (sscanf(line, "%63s %lu %lu %lu %lu %lu : tunables %*u %*u %*u : slabdata %lu %lu",
+			   name, &l->active_objs, &l->num_objs, &l->objsize, &l->objperslab,
+			   &l->pagesperslab, &l->active_slabs, &l->num_slabs) == 8 &&
+		    !strcmp(name, cache))
+			return 0;
+	}
+	return -1;
+}
+
+long meminfo_field_kb(const char *field)
+{
+	char *text = report_text("meminfo"), *line, *save = NULL;
+	size_t len = strlen(field);
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			return strtol(line + len + 1, NULL, 10);
+	return -1;
+}

@@ -94,4 +94,41 @@ void live_set_alloc(struct live_set *set);
 int live_set_check(const struct live_set *set);
 void live_set_free(struct live_set *set);
 
+/* ---- Helpers for the slab and kmalloc tests --------------------------- */
+
+/* Fill @bytes of an object with bytes derived from its address and @tag;
+ * obj_check() returns how many bytes differ. */
+void obj_fill(void *p, size_t bytes, unsigned long tag);
+size_t obj_check(const void *p, size_t bytes, unsigned long tag);
+
+/*
+ * A handful of live kmalloc objects of every size class (and a large one),
+ * filled with patterns, that a slab bad-input test keeps across its bad
+ * call: kobj_set_check() counts damaged objects, kobj_set_free() frees them.
+ */
+#define KOBJ_SET_OBJS 32
+struct kobj_set {
+	void *obj[KOBJ_SET_OBJS];
+	size_t size[KOBJ_SET_OBJS];
+	int nr;
+};
+void kobj_set_alloc(struct kobj_set *set);
+int kobj_set_check(const struct kobj_set *set);
+void kobj_set_free(struct kobj_set *set);
+
+/*
+ * One cache's line of mmk_report("slabinfo"): 0 and the columns, or -1 when
+ * the report or the cache is missing. meminfo_field_kb() reads one meminfo field
+ * (-1 if missing).
+ */
+struct slabinfo_line {
+	unsigned long active_objs, num_objs, objsize, objperslab, pagesperslab;
+	unsigned long active_slabs, num_slabs;
+};
+int slabinfo_get(const char *cache, struct slabinfo_line *l);
+long meminfo_field_kb(const char *field);
+
+/* Does @s contain "0x" followed by @p as 16 hex digits (as reports print)? */
+bool names_address(const char *s, const void *p);
+
 #endif

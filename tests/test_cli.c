@@ -2,7 +2,8 @@
 /*
  * The mmkit command, run as a user runs it: the binary named by MMKIT_BIN
  * (scripts/check.sh sets it to the build being tested), its exit status,
- * what it prints on stdout and on stderr.
+ * what it prints on stdout and on stderr: the reports, slabtop's view,
+ * and each chapter's verdicts in the demo.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -94,8 +95,59 @@ static char *line_with(const char *text, const char *needle)
 	return strndup(start, end ? (size_t)(end - start) : strlen(start));
 }
 
+/* The demo's verdict line that contains @needle holds (and is shown). */
+static void verdict_holds(const char *out, const char *needle)
+{
+	char *line = line_with(out, needle);
+
+	CHECK(line && strstr(line, "CLAIM HOLDS: "), "the verdict with \"%s\" holds:\n%s",
+	      needle, line ? line : "(no such line)");
+	if (line)
+		printf("# %s\n", line);
+	free(line);
+}
+
+/*
+ * slabtop's rows after the column header: each "OBJS ACTIVE USE% SIZEK SLABS
+ * OBJ/SLAB CACHESIZEK NAME", biggest cache first. Returns the rows seen, or
+ * -1 when one does not parse or the order is wrong.
+ */
+static int slabtop_rows(const char *out, const char *header, bool *saw_nonzero)
+{
+	const char *p = strstr(out, header);
+	unsigned long prev = ~0UL;
+	int rows = 0;
+
+	*saw_nonzero = false;
+	if (!p)
+		return -1;
+	p = strchr(p, '\n');
+	while (p && p[1]) {
+		unsigned long objs, active, use, slabs, per, size;
+		double objsize;
+		char name[64];
+
+		p++;
+		if (sscanf(p, "%lu %lu %lu%% %lfK %lu %lu %luK %63s", &objs, &active, &use,
+			   &objsize, &slabs, &per, &size, name) != 8)
+			return -1;
+		if (size > prev || active > objs)
+			return -1;
+		if (size)
+			*saw_nonzero = true;
+		prev = size;
+		rows++;
+		p = strchr(p, '\n');
+	}
+	return rows;
+}
+
 int main(void)
 {
+	static const char slabtop_header[] =
+		"  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE NAME";
+	bool nonzero;
+	int rows;
 	const char *bin = getenv("MMKIT_BIN");
 	struct result r;
 	char *line;
@@ -105,8 +157,8 @@ int main(void)
 
 	r = run(bin, "--help", NULL);
 	CHECK(r.status == 0, "--help exits %d", r.status);
-	CHECK(strstr(r.out, "demo") && strstr(r.out, "report"),
-	      "--help lists demo and report:\n%s", r.out);
+	CHECK(strstr(r.out, "demo") && strstr(r.out, "report") && strstr(r.out, "slabtop"),
+	      "--help lists demo, report and slabtop:\n%s", r.out);
 	done(&r);
 
 	r = run(bin, "help", NULL);
@@ -124,6 +176,37 @@ int main(void)
 	CHECK(r.status == 0, "report buddyinfo --boot exits %d: %s", r.status, r.err);
 	CHECK(!strstr(r.out, "DMA") && strstr(r.out, "Normal"),
 	      "with dma_zone=0 only the Normal zone is populated:\n%s", r.out);
+	done(&r);
+
+	r = run(bin, "report", "slabinfo", NULL);
+	CHECK(r.status == 0, "report slabinfo exits %d: %s", r.status, r.err);
+	CHECK(!strncmp(r.out, "slabinfo - version: 2.1\n", 24), "slabinfo's first line:\n%s",
+	      r.out);
+	CHECK(strstr(r.out, "\nkmalloc-8k ") != NULL, "slabinfo lists kmalloc-8k:\n%s", r.out);
+	done(&r);
+
+	/* slabtop: procps' header, rows sorted by cache size, the workload's cache. */
+	r = run(bin, "slabtop", NULL);
+	CHECK(r.status == 0, "slabtop exits %d: %s", r.status, r.err);
+	CHECK(strstr(r.out, " Active / Total Objects (% used)    : ") != NULL,
+	      "slabtop's summary:\n%s", r.out);
+	rows = slabtop_rows(r.out, slabtop_header, &nonzero);
+	CHECK(rows > 13 && nonzero, "slabtop: %d rows, sorted by cache size, some in use:\n%s",
+	      rows, r.out);
+	CHECK(strstr(r.out, "mmkit_demo_node") && strstr(r.out, "kmalloc-64"),
+	      "the workload's caches are listed:\n%s", r.out);
+	done(&r);
+
+	r = run(bin, "slabtop", "--idle", "--boot", "mem=64M", NULL);
+	CHECK(r.status == 0, "slabtop --idle exits %d: %s", r.status, r.err);
+	rows = slabtop_rows(r.out, slabtop_header, &nonzero);
+	CHECK(rows > 13 && !strstr(r.out, "mmkit_demo_node"),
+	      "slabtop --idle: %d rows, no workload:\n%s", rows, r.out);
+	done(&r);
+
+	r = run(bin, "slabtop", "--bogus", NULL);
+	CHECK(r.status == 2 && strstr(r.err, "--bogus"), "slabtop --bogus exits %d: %s",
+	      r.status, r.err);
 	done(&r);
 
 	r = run(bin, "report", "nosuch", NULL);
@@ -169,6 +252,21 @@ int main(void)
 	free(line);
 	CHECK(strstr(r.out, "page allocation failure: order:1") != NULL,
 	      "the kernel's warning is shown");
+	/* Chapter 1's split and merge. */
+	verdict_holds(r.out, "block was split for an order-3 request");
+	verdict_holds(r.out, "after freeing, buddyinfo equals its state before");
+	verdict_holds(r.out, "with the buddies free again, buddyinfo equals");
+	/* Chapter 2: kmalloc. */
+	CHECK(strstr(r.out, "Chapter 2. kmalloc and the slab allocator") != NULL,
+	      "chapter 2 runs:\n%s", r.out);
+	verdict_holds(r.out, "pages of kmalloc(64 KiB) are frames");
+	verdict_holds(r.out, "kmalloc(100) came from kmalloc-128");
+	verdict_holds(r.out, "kmalloc(131072) succeeded, kmalloc(131073) failed");
+	verdict_holds(r.out, "free, and kmalloc(8192) failed");
+	verdict_holds(r.out, "kmalloc(8192) call(s) of");
+	verdict_holds(r.out, "the object kept pfn");
+	CHECK(strstr(r.out, "SLUB: Unable to allocate memory") != NULL,
+	      "the slab allocator's failure is shown:\n%s", r.out);
 	CHECK(!strstr(r.out, "CLAIM FAILS"), "no claim fails:\n%s", r.out);
 	done(&r);
 

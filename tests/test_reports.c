@@ -265,7 +265,7 @@ static void check_not_booted(void)
 static void check_unknown(void)
 {
 	static const char *const missing[] = {
-		"nosuch", "", "slabinfo", "vmallocinfo", "swaps", "iomem",
+		"nosuch", "", "vmallocinfo", "swaps", "iomem",
 		"self/status", "self/smaps_rollup", "self/maps", "buddyinfo ",
 	};
 	FILE *f = fopen("/dev/null", "w");

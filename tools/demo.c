@@ -8,8 +8,14 @@
  * evidence read from the reports (buddyinfo, meminfo, zoneinfo, extfrag)
  * and ends each step with a verdict computed from those numbers:
  * "CLAIM HOLDS: ..." or "CLAIM FAILS: ...". The command exits 0 only if
- * every claim held. Later issues add chapters (kmalloc, vmalloc, user
- * memory, swap, DMA) as new rows of the table.
+ * every claim held. A verdict is computed from what was measured during
+ * the experiment itself (a state read just before it, never the state at
+ * boot), so the work a chapter does before a step cannot decide it.
+ *
+ * This file holds the tour and chapter 1 (the buddy allocator);
+ * demo_kmalloc.c holds chapter 2 (kmalloc and the slab allocator). Later
+ * issues add chapters (vmalloc, user memory, swap, DMA) as new rows of
+ * the table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,13 +25,7 @@
 
 #include <mmkit/linux.h>
 
-#include "mmkit_cli.h"
-
-struct demo {
-	const char *cmdline;	/* --boot, or NULL for the default machine */
-	int claims;		/* verdicts printed */
-	int failed;		/* verdicts that said FAILS */
-};
+#include "demo.h"
 
 struct chapter {
 	const char *title;
@@ -37,19 +37,17 @@ struct chapter {
 static const char rule[] =
 	"==============================================================================";
 
-static void section(const char *id, const char *title)
+void section(const char *id, const char *title)
 {
 	printf("\n%s. %s\n", id, title);
 }
 
-/* The seed's own words, quoted. */
-static void claim(const char *words)
+void claim(const char *words)
 {
 	printf("\n  Claim: %s\n\n", words);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void verdict(struct demo *d, bool holds, const char *fmt, ...)
+void verdict(struct demo *d, bool holds, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -63,9 +61,7 @@ static void verdict(struct demo *d, bool holds, const char *fmt, ...)
 	printf("\n");
 }
 
-#define LABEL_W 24
-
-static void orders_header(void)
+void orders_header(void)
 {
 	static const char *const size[CLI_NR_ORDERS] = {
 		"4K", "8K", "16K", "32K", "64K", "128K", "256K", "512K", "1M", "2M", "4M"
@@ -80,7 +76,7 @@ static void orders_header(void)
 	printf("\n");
 }
 
-static void orders_row(const char *zone, const char *label,
+void orders_row(const char *zone, const char *label,
 		       const unsigned long nr[CLI_NR_ORDERS])
 {
 	char buf[64];
@@ -92,13 +88,13 @@ static void orders_row(const char *zone, const char *label,
 	printf("\n");
 }
 
-static void buddy_rows(const struct buddyinfo *bi, const char *label)
+void buddy_rows(const struct buddyinfo *bi, const char *label)
 {
 	for (int z = 0; z < bi->nr_zones; z++)
 		orders_row(bi->zone[z].name, label, bi->zone[z].nr_free);
 }
 
-static const char *mib(char *buf, size_t len, unsigned long long kb)
+const char *mib(char *buf, size_t len, unsigned long long kb)
 {
 	return fmt_bytes(buf, len, kb << 10);
 }
@@ -111,7 +107,7 @@ struct snapshot {
 	long long mem_total_kb, mem_free_kb;
 };
 
-static int read_buddyinfo(struct buddyinfo *bi)
+int read_buddyinfo(struct buddyinfo *bi)
 {
 	char *text;
 
@@ -126,7 +122,7 @@ static int read_buddyinfo(struct buddyinfo *bi)
 	return 0;
 }
 
-static int read_zoneinfo(struct zoneinfo *zi)
+int read_zoneinfo(struct zoneinfo *zi)
 {
 	char *text;
 
@@ -141,7 +137,7 @@ static int read_zoneinfo(struct zoneinfo *zi)
 	return 0;
 }
 
-static int read_meminfo(long long *total_kb, long long *free_kb)
+int read_meminfo(long long *total_kb, long long *free_kb)
 {
 	char *text;
 
@@ -157,7 +153,7 @@ static int read_meminfo(long long *total_kb, long long *free_kb)
 	return 0;
 }
 
-static int read_extfrag(struct extfrag *ef)
+int read_extfrag(struct extfrag *ef)
 {
 	char *text;
 
@@ -170,6 +166,59 @@ static int read_extfrag(struct extfrag *ef)
 	}
 	free(text);
 	return 0;
+}
+
+int read_pagetypeinfo(struct pagetypeinfo *pt)
+{
+	char *text;
+
+	if (report_read("pagetypeinfo", &text, "the demo"))
+		return -1;
+	if (parse_pagetypeinfo(text, pt)) {
+		fprintf(stderr, "mmkit: cannot parse the pagetypeinfo report:\n%s", text);
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+int read_meminfo_key(const char *key, long long *kb)
+{
+	char *text;
+
+	if (report_read("meminfo", &text, "the demo"))
+		return -1;
+	*kb = meminfo_kb(text, key);
+	free(text);
+	if (*kb < 0) {
+		fprintf(stderr, "mmkit: the meminfo report has no %s line\n", key);
+		return -1;
+	}
+	return 0;
+}
+
+int read_slabinfo_cache(const char *name, struct slabinfo_cache *c)
+{
+	const struct slabinfo_cache *found;
+	struct slabinfo si;
+	char *text;
+
+	if (report_read("slabinfo", &text, "the kmalloc chapter"))
+		return -1;
+	if (parse_slabinfo(text, &si)) {
+		fprintf(stderr, "mmkit: cannot parse the slabinfo report:\n%s", text);
+		free(text);
+		return -1;
+	}
+	free(text);
+	found = slabinfo_find(&si, name);
+	if (found)
+		*c = *found;
+	else
+		fprintf(stderr, "mmkit: slabinfo has no cache named %s\n", name);
+	free_slabinfo(&si);
+	return found ? 0 : -1;
 }
 
 static int snapshot(struct snapshot *s)
@@ -194,7 +243,7 @@ static const struct zoneinfo_zone *zone_of_pfn(const struct zoneinfo *zi,
 	return NULL;
 }
 
-static bool same_buddyinfo(const struct buddyinfo *a, const struct buddyinfo *b)
+bool same_buddyinfo(const struct buddyinfo *a, const struct buddyinfo *b)
 {
 	if (a->nr_zones != b->nr_zones)
 		return false;
@@ -296,109 +345,217 @@ static int ch1_machine(struct demo *d, struct snapshot *boot)
 
 /* ---- Chapter 1b: a split and a merge ----------------------------------- */
 
+/* The migrate type whose free lists serve a GFP_KERNEL request. */
+#define KERNEL_MT	"Unmovable"
+/* Allocations tried before giving up on seeing a split. */
+#define SPLIT_TRIES	16
+
+/*
+ * The buddy rule for one order-@order request, applied to a copy of one
+ * migrate type's free lists: take the smallest free block of at least
+ * @order; while it is too big, halve it and put the upper half on the free
+ * list one order lower. Returns the order of the block taken, or -1 when
+ * the lists hold none (the allocator then falls back to another type).
+ */
+static int buddy_take(unsigned long nr[CLI_NR_ORDERS], unsigned int order)
+{
+	for (int o = (int)order; o < CLI_NR_ORDERS; o++) {
+		if (!nr[o])
+			continue;
+		nr[o]--;
+		for (int j = o - 1; j >= (int)order; j--)
+			nr[j]++;
+		return o;
+	}
+	return -1;
+}
+
+/* What the machine looked like at one point of the experiment. */
+struct free_state {
+	struct buddyinfo bi;
+	struct pagetypeinfo pt;
+	struct zoneinfo zi;
+};
+
+static int read_free_state(struct free_state *st)
+{
+	if (read_buddyinfo(&st->bi) || read_pagetypeinfo(&st->pt) || read_zoneinfo(&st->zi))
+		return -1;
+	return 0;
+}
+
+static void change_row(const unsigned long a[CLI_NR_ORDERS], const unsigned long b[CLI_NR_ORDERS])
+{
+	printf("    %-*s", LABEL_W, "  change");
+	for (int o = 0; o < CLI_NR_ORDERS; o++) {
+		long dlt = (long)b[o] - (long)a[o];
+
+		if (dlt)
+			printf(" %+6ld", dlt);
+		else
+			printf(" %6s", ".");
+	}
+	printf("\n");
+}
+
 static int ch1_split_merge(struct demo *d)
 {
 	const unsigned int order = 3;
-	struct buddyinfo before, after, freed, drained;
-	struct zoneinfo zi_before, zi_after;
-	const struct zoneinfo_zone *zone;
-	unsigned long pfn, cached;
-	long delta_pages = 0;
-	int split = -1, z;
-	struct page *page;
+	struct page *held[SPLIT_TRIES];
+	struct free_state before, prev, cur;
+	unsigned long pred[CLI_NR_ORDERS];
+	const struct zoneinfo_zone *zone = NULL;
+	struct buddyinfo freed, drained;
+	int z = -1, r = -1, nr_held = 0, split = -1, taken_orders[64];
+	long taken = 0, cached = 0;
+	int nr_taken = 0, ret = -1;
+	bool predicted = true, conserved = true, merged;
 	char buf[32];
-	bool merged;
 
 	section("1b", "The buddy allocator at work: split and merge");
 	claim("\"the buddy allocator\" serves a request for 2^order frames by splitting a\n"
 	      "         larger free block in halves, and merges the halves again when freed.");
 	printf("  The smallest free block that is big enough is taken; while it is too big it\n"
 	       "  is split, and the unused half (its \"buddy\") goes on the free list one order\n"
-	       "  lower. A freed block merges with its buddy whenever the buddy is free too.\n\n");
+	       "  lower. A freed block merges with its buddy whenever the buddy is free too.\n"
+	       "  A GFP_KERNEL request is unmovable: it is served from the %s free lists\n"
+	       "  (pagetypeinfo), so the rule can be checked on them exactly.\n\n", KERNEL_MT);
 
-	if (read_buddyinfo(&before) || read_zoneinfo(&zi_before))
+	/* Start from the zones' own lists: nothing waiting on a per-CPU list. */
+	drain_all_pages(NULL);
+	if (read_free_state(&before))
 		return -1;
-	page = alloc_pages(GFP_KERNEL, order);
-	if (!page) {
-		verdict(d, false, "alloc_pages(GFP_KERNEL, %u) failed on a fresh machine", order);
-		return 0;
+	prev = before;
+
+	/*
+	 * Allocate order-3 blocks until one of them needed a split (the first
+	 * does, unless free order-3 blocks are left over from boot). Each step
+	 * is checked against the rule applied to the lists just before it.
+	 */
+	while (nr_held < SPLIT_TRIES && split < 0) {
+		struct page *page = alloc_pages(GFP_KERNEL, order);
+		long step_taken, step_cached;
+		int zc;
+
+		if (!page) {
+			verdict(d, false, "alloc_pages(GFP_KERNEL, %u) failed", order);
+			ret = 0;
+			goto out;
+		}
+		held[nr_held++] = page;
+		if (read_free_state(&cur))
+			goto out;
+		zone = zone_of_pfn(&cur.zi, page_to_pfn(page));
+		z = zone ? buddyinfo_zone(&cur.bi, zone->name) : -1;
+		zc = zone ? zoneinfo_zone(&prev.zi, zone->name) : -1;
+		r = zone ? pagetypeinfo_row(&cur.pt, zone->name, KERNEL_MT) : -1;
+		if (z < 0 || zc < 0 || r < 0 || buddyinfo_zone(&prev.bi, zone->name) != z ||
+		    pagetypeinfo_row(&prev.pt, zone->name, KERNEL_MT) != r) {
+			fprintf(stderr, "mmkit: pfn 0x%lx is in no zone of zoneinfo/buddyinfo/pagetypeinfo\n",
+				page_to_pfn(page));
+			goto out;
+		}
+		step_taken = (long)buddyinfo_pages(&prev.bi, z) - (long)buddyinfo_pages(&cur.bi, z);
+		step_cached = (long)zone->pcp_count - (long)prev.zi.zone[zc].pcp_count;
+		/* Free lists -> per-CPU list -> us: no page appears or vanishes. */
+		if (step_taken != (long)(1UL << order) + step_cached || step_taken % (1L << order))
+			conserved = false;
+		memcpy(pred, prev.pt.row[r].nr_free, sizeof(pred));
+		for (long i = 0; i < step_taken >> order; i++) {
+			int o = buddy_take(pred, order);
+
+			if (o < 0) {
+				predicted = false;
+				break;
+			}
+			if (nr_taken < 64)
+				taken_orders[nr_taken++] = o;
+			if (o > (int)order && o > split)
+				split = o;
+		}
+		if (memcmp(pred, cur.pt.row[r].nr_free, sizeof(pred)))
+			predicted = false;
+		taken += step_taken;
+		cached += step_cached;
+		if (split < 0)
+			prev = cur;
 	}
-	pfn = page_to_pfn(page);
-	if (read_buddyinfo(&after) || read_zoneinfo(&zi_after)) {
-		__free_pages(page, order);
-		return -1;
-	}
-	zone = zone_of_pfn(&zi_after, pfn);
-	z = zone ? buddyinfo_zone(&after, zone->name) : -1;
-	if (z < 0 || buddyinfo_zone(&before, zone->name) != z) {
-		fprintf(stderr, "mmkit: pfn 0x%lx is in no zone of zoneinfo/buddyinfo\n", pfn);
-		__free_pages(page, order);
-		return -1;
-	}
+
 	printf("  alloc_pages(GFP_KERNEL, %u) = pfn 0x%lx..0x%lx in zone %s: %lu KiB, physically\n"
-	       "  contiguous, its first pfn a multiple of %u.\n\n",
-	       order, pfn, pfn + (1UL << order) - 1, zone->name,
+	       "  contiguous, its first pfn a multiple of %u.\n",
+	       order, page_to_pfn(held[nr_held - 1]),
+	       page_to_pfn(held[nr_held - 1]) + (1UL << order) - 1, zone->name,
 	       (PAGE_SIZE << order) >> 10, 1U << order);
-
+	if (nr_held > 1)
+		printf("  (It is allocation %d: the %d before it were served by free order-%u blocks\n"
+		       "  left over from boot, or from the per-CPU list, with no split to show.)\n",
+		       nr_held, nr_held - 1, order);
+	printf("\n");
 	orders_header();
-	orders_row(zone->name, "before", before.zone[z].nr_free);
-	orders_row(zone->name, "after alloc", after.zone[z].nr_free);
-	printf("    %-*s", LABEL_W, "  change");
-	for (int o = 0; o < CLI_NR_ORDERS; o++) {
-		long dlt = (long)after.zone[z].nr_free[o] - (long)before.zone[z].nr_free[o];
+	orders_row(zone->name, "before", before.bi.zone[z].nr_free);
+	orders_row(zone->name, "after alloc", cur.bi.zone[z].nr_free);
+	change_row(before.bi.zone[z].nr_free, cur.bi.zone[z].nr_free);
+	printf("\n    %s's %s free lists (pagetypeinfo), and the rule's prediction:\n",
+	       zone->name, KERNEL_MT);
+	orders_row(zone->name, nr_held > 1 ? "before this one" : "before",
+		   prev.pt.row[r].nr_free);
+	orders_row(zone->name, "predicted", pred);
+	orders_row(zone->name, "measured", cur.pt.row[r].nr_free);
+	printf("\n");
 
-		delta_pages += dlt * (1L << o);
-		if (dlt < 0)
-			split = o;
-		if (dlt)
-			printf(" %+6ld", dlt);
+	if (nr_taken)
+		printf("  The zone's free lists gave %ld pages: %lu for us and %ld for this CPU's\n"
+		       "  per-CPU list, which takes a batch at a time (zoneinfo pcp count: %lu pages):\n",
+		       taken, (unsigned long)nr_held << order, cached, zone->pcp_count);
+	for (int i = 0, last = -1; i < nr_taken; i++) {
+		int o = taken_orders[i];
+
+		if (o > (int)order)
+			printf("    block %d: the smallest free block big enough was of order %d (%s):\n"
+			       "             split, halves of order %d down to %u onto the free lists\n",
+			       i + 1, o, fmt_bytes(buf, sizeof(buf), PAGE_SIZE << o), o - 1, order);
 		else
-			printf(" %6s", ".");
+			printf("    block %d: an order-%u block from the free list%s\n", i + 1, order,
+			       last > (int)order ? " (the half the split just put there)" : "");
+		last = o;
 	}
-	printf("\n\n");
 
-	cached = zone->pcp_count - zi_before.zone[zoneinfo_zone(&zi_before, zone->name)].pcp_count;
-	if (split > (int)order)
-		printf("  One order-%d block (%s) was split: halves of order %d down to %u went\n"
-		       "  back on the free lists, which now hold %ld pages fewer.\n", split,
-		       fmt_bytes(buf, sizeof(buf), PAGE_SIZE << split), split - 1, order,
-		       -delta_pages);
-	if (cached)
-		printf("  The per-CPU list took %lu order-%u blocks in one batch: one for us and\n"
-		       "  %lu kept for this CPU's next request (zoneinfo pcp count: %lu pages).\n",
-		       cached / (1UL << order) + 1, order, cached / (1UL << order),
-		       zone->pcp_count);
-
-	__free_pages(page, order);
+	/* Give everything back: the blocks merge with their buddies. */
+	while (nr_held)
+		__free_pages(held[--nr_held], order);
 	if (read_buddyinfo(&freed))
-		return -1;
+		goto out;
 	drain_all_pages(NULL);
 	if (read_buddyinfo(&drained))
-		return -1;
-	printf("\n  __free_pages(page, %u), then drain_all_pages(NULL):\n\n", order);
+		goto out;
+	printf("\n  __free_pages() of what we took, then drain_all_pages(NULL):\n\n");
+	orders_row(zone->name, "before", before.bi.zone[z].nr_free);
 	orders_row(zone->name, "after free", freed.zone[z].nr_free);
 	orders_row(zone->name, "after drain", drained.zone[z].nr_free);
 	if (!same_buddyinfo(&freed, &drained))
-		printf("\n  The freed block waited on this CPU's per-CPU list; the drain gave it back\n"
-		       "  to the zone, where it merged with its buddies, order by order.\n");
-	else if (same_buddyinfo(&freed, &before))
-		printf("\n  The freed block went straight back to the zone and merged with its\n"
-		       "  buddies, order by order.\n");
+		printf("\n  The freed blocks waited on this CPU's per-CPU list; the drain gave them\n"
+		       "  back to the zone, where they merged with their buddies, order by order.\n");
 
-	merged = same_buddyinfo(&before, &drained);
-	if (split <= (int)order)
-		verdict(d, false, "no block larger than order %u was split for the request", order);
-	else if (-delta_pages != (long)((1UL << order) + cached))
-		verdict(d, false, "%ld pages left the free lists, not %lu ours + %lu cached",
-			-delta_pages, 1UL << order, cached);
+	if (split < 0)
+		verdict(d, false, "%d order-%u allocations and no block larger than order %u was split",
+			SPLIT_TRIES, order, order);
+	else if (!conserved)
+		verdict(d, false, "the pages that left the free lists (%ld) are not ours plus the\n"
+			"  per-CPU list's (%ld)", taken, cached);
 	else
-		verdict(d, merged,
-			"an order-%d block was split for an order-%u request (%ld pages left\n"
-			"  the free lists: %lu ours + %lu cached), and %s",
-			split, order, -delta_pages, 1UL << order, cached,
-			merged ? "merged back: buddyinfo equals the 'before' row" :
-				 "did not merge back: buddyinfo differs from the 'before' row");
-	return 0;
+		verdict(d, predicted,
+			"an order-%d block was split for an order-%u request, and the %s free\n"
+			"  lists %s the buddy rule's prediction (halves onto the free lists)",
+			split, order, KERNEL_MT, predicted ? "changed exactly as" : "do NOT match");
+	merged = same_buddyinfo(&before.bi, &drained);
+	verdict(d, merged, "after freeing, buddyinfo %s its state before the experiment: the halves\n"
+		"  merged %s", merged ? "equals" : "differs from",
+		merged ? "back into the blocks they came from" : "only partly");
+	ret = 0;
+out:
+	while (nr_held)
+		__free_pages(held[--nr_held], order);
+	return ret;
 }
 
 /* ---- Chapter 1c: fragmentation ----------------------------------------- */
@@ -454,11 +611,6 @@ static void show_warning(const char *text)
 		       shown, lines);
 }
 
-struct page_set {
-	struct page **page;
-	size_t nr, cap;
-};
-
 static int page_set_add(struct page_set *s, struct page *page)
 {
 	if (s->nr == s->cap) {
@@ -474,14 +626,65 @@ static int page_set_add(struct page_set *s, struct page *page)
 	return 0;
 }
 
-static int ch1_fragmentation(struct demo *d, const struct snapshot *boot)
+int fill_memory(struct page_set *set)
 {
 	const gfp_t fill_gfp = GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOWARN;
+
+	for (;;) {
+		struct page *page = alloc_pages(fill_gfp, 0);
+
+		if (!page)
+			return 0;
+		if (page_set_add(set, page)) {
+			__free_pages(page, 0);
+			fprintf(stderr, "mmkit: out of host memory\n");
+			return -1;
+		}
+	}
+}
+
+unsigned long free_odd_pfns(struct page_set *set)
+{
+	unsigned long odd = 0;
+
+	for (size_t i = 0; i < set->nr; i++) {
+		if (!set->page[i] || !(page_to_pfn(set->page[i]) & 1))
+			continue;
+		__free_pages(set->page[i], 0);
+		set->page[i] = NULL;
+		odd++;
+	}
+	drain_all_pages(NULL);
+	return odd;
+}
+
+void page_set_release(struct page_set *set)
+{
+	for (size_t i = 0; i < set->nr; i++)
+		if (set->page[i])
+			__free_pages(set->page[i], 0);
+	free(set->page);
+	set->page = NULL;
+	set->nr = set->cap = 0;
+	drain_all_pages(NULL);
+}
+
+static unsigned long order10_blocks(const struct buddyinfo *bi)
+{
+	unsigned long n = 0;
+
+	for (int z = 0; z < bi->nr_zones; z++)
+		n += bi->zone[z].nr_free[CLI_NR_ORDERS - 1];
+	return n;
+}
+
+static int ch1_fragmentation(struct demo *d)
+{
 	struct page_set set = { NULL, 0, 0 };
-	long long total_kb, free_kb, full_free_kb;
-	struct buddyinfo bi_half, bi_back;
-	unsigned long odd = 0, higher = 0, order10_boot = 0, order10_back = 0;
-	bool all_unusable = true, warned, failed;
+	long long total_kb, free_kb, full_free_kb, start_free_kb;
+	struct buddyinfo bi_start, bi_half, bi_back;
+	unsigned long odd, higher = 0;
+	bool all_unusable = true, warned, failed, same;
 	struct page *order1;
 	struct extfrag ef;
 	char a[32], b[32];
@@ -495,21 +698,15 @@ static int ch1_fragmentation(struct demo *d, const struct snapshot *boot)
 	       "  The experiment leaves half of memory free, but never two free frames side\n"
 	       "  by side.\n\n");
 
+	/* The state the experiment must give back, per-CPU lists drained. */
+	drain_all_pages(NULL);
+	if (read_buddyinfo(&bi_start) || read_meminfo(&total_kb, &start_free_kb))
+		goto out;
+
 	/* Step 1: take every frame. */
 	printf("  1. Allocate order-0 pages with GFP_KERNEL|__GFP_MEMALLOC|__GFP_NOWARN until the\n"
 	       "     allocator refuses (__GFP_MEMALLOC: even the reserves below min).\n");
-	for (;;) {
-		struct page *page = alloc_pages(fill_gfp, 0);
-
-		if (!page)
-			break;
-		if (page_set_add(&set, page)) {
-			__free_pages(page, 0);
-			fprintf(stderr, "mmkit: out of host memory\n");
-			goto out;
-		}
-	}
-	if (read_meminfo(&total_kb, &full_free_kb))
+	if (fill_memory(&set) || read_meminfo(&total_kb, &full_free_kb))
 		goto out;
 	printf("     %zu pages allocated (%s); MemFree is now %lld kB.\n\n", set.nr,
 	       fmt_bytes(a, sizeof(a), (unsigned long long)set.nr * PAGE_SIZE), full_free_kb);
@@ -517,14 +714,7 @@ static int ch1_fragmentation(struct demo *d, const struct snapshot *boot)
 	/* Step 2: free every page with an odd pfn. */
 	printf("  2. Free every page whose pfn is odd, then drain_all_pages(NULL) so the\n"
 	       "     per-CPU lists give their pages back to the zones.\n");
-	for (size_t i = 0; i < set.nr; i++) {
-		if (!(page_to_pfn(set.page[i]) & 1))
-			continue;
-		__free_pages(set.page[i], 0);
-		set.page[i] = NULL;
-		odd++;
-	}
-	drain_all_pages(NULL);
+	odd = free_odd_pfns(&set);
 	if (read_meminfo(&total_kb, &free_kb) || read_buddyinfo(&bi_half) || read_extfrag(&ef))
 		goto out;
 	printf("     %lu pages freed. Every free frame's buddy (pfn ^ 1) is still allocated.\n\n",
@@ -574,44 +764,34 @@ static int ch1_fragmentation(struct demo *d, const struct snapshot *boot)
 	      "         unfragmented blocks.\"");
 	printf("  4. Free the remaining (even-pfn) pages and drain: each one's buddy is free\n"
 	       "     already, so the pairs merge, then the pairs of pairs, up to order 10.\n\n");
-	for (size_t i = 0; i < set.nr; i++) {
-		if (set.page[i])
-			__free_pages(set.page[i], 0);
-		set.page[i] = NULL;
-	}
-	set.nr = 0;
-	drain_all_pages(NULL);
+	page_set_release(&set);
 	if (read_buddyinfo(&bi_back) || read_meminfo(&total_kb, &free_kb))
 		goto out;
 	orders_header();
-	buddy_rows(&boot->bi, "at boot");
+	buddy_rows(&bi_start, "before step 1");
 	buddy_rows(&bi_half, "odd pfns freed");
 	buddy_rows(&bi_back, "all freed");
-	for (int z = 0; z < boot->bi.nr_zones; z++)
-		order10_boot += boot->bi.zone[z].nr_free[CLI_NR_ORDERS - 1];
-	for (int z = 0; z < bi_back.nr_zones; z++)
-		order10_back += bi_back.zone[z].nr_free[CLI_NR_ORDERS - 1];
 	order1 = alloc_pages(GFP_KERNEL, 1);
 	printf("\n     alloc_pages(GFP_KERNEL, 1) now: %s", order1 ? "pfn " : "NULL");
 	if (order1)
 		printf("0x%lx", page_to_pfn(order1));
-	printf("; MemFree %s.\n", mib(a, sizeof(a), (unsigned long long)free_kb));
-	verdict(d, order1 && order10_back == order10_boot && free_kb == boot->mem_free_kb,
-		"with the buddies free again, memory merged back into %lu order-10 blocks\n"
-		"  (%lu at boot) and the 8K allocation %s",
-		order10_back, order10_boot, order1 ? "succeeds" : "still fails");
+	printf("; MemFree %s (%s before step 1).\n", mib(a, sizeof(a), (unsigned long long)free_kb),
+	       mib(b, sizeof(b), (unsigned long long)start_free_kb));
+	same = same_buddyinfo(&bi_start, &bi_back) && free_kb == start_free_kb;
+	verdict(d, order1 && same,
+		"with the buddies free again, buddyinfo %s its state before the\n"
+		"  experiment (%lu order-10 blocks, %lu before) and the 8K allocation %s",
+		same ? "equals" : "differs from", order10_blocks(&bi_back),
+		order10_blocks(&bi_start), order1 ? "succeeds" : "still fails");
 	if (order1)
 		__free_pages(order1, 1);
 	ret = 0;
 out:
-	for (size_t i = 0; i < set.nr; i++)
-		if (set.page[i])
-			__free_pages(set.page[i], 0);
-	free(set.page);
+	page_set_release(&set);
 	return ret;
 }
 
-static int chapter_buddy(struct demo *d)
+int chapter_buddy(struct demo *d)
 {
 	struct snapshot boot;
 	int err;
@@ -625,7 +805,7 @@ static int chapter_buddy(struct demo *d)
 	if (!err)
 		err = ch1_split_merge(d);
 	if (!err)
-		err = ch1_fragmentation(d, &boot);
+		err = ch1_fragmentation(d);
 	if (!err && mmk_check(stdout)) {
 		printf("  mmk_check found the problems above after the chapter\n");
 		err = -1;
@@ -636,7 +816,8 @@ static int chapter_buddy(struct demo *d)
 
 static const struct chapter chapters[] = {
 	{ "The machine and the buddy allocator", chapter_buddy },
-	/* Later issues: kmalloc, vmalloc, user memory, swap, DMA. */
+	{ "kmalloc and the slab allocator", chapter_kmalloc },
+	/* Later issues: vmalloc, user memory, swap, DMA. */
 };
 
 int cmd_demo(const char *cmdline)

@@ -42,6 +42,21 @@ int buddyinfo_zone(const struct buddyinfo *bi, const char *name);
 /* Free pages held in the row's blocks. */
 unsigned long buddyinfo_pages(const struct buddyinfo *bi, int z);
 
+/* /proc/pagetypeinfo: free blocks per order, one row per zone and
+ * migrate type ("Unmovable", "Movable", ...). */
+#define CLI_MAX_PT_ROWS	(CLI_MAX_ZONES * 8)
+struct pagetypeinfo {
+	int nr_rows;
+	struct {
+		char zone[16];
+		char type[16];
+		unsigned long nr_free[CLI_NR_ORDERS];
+	} row[CLI_MAX_PT_ROWS];
+};
+int parse_pagetypeinfo(const char *text, struct pagetypeinfo *pt);
+/* Row of @zone's @type, or -1. */
+int pagetypeinfo_row(const struct pagetypeinfo *pt, const char *zone, const char *type);
+
 /* /proc/zoneinfo: what a zone is and how its per-CPU lists are set. */
 struct zoneinfo_zone {
 	char name[16];
@@ -60,6 +75,25 @@ int zoneinfo_zone(const struct zoneinfo *zi, const char *name);
 
 /* A "Key:   123 kB" field of /proc/meminfo in kB, or -1 when absent. */
 long long meminfo_kb(const char *text, const char *key);
+
+/*
+ * /proc/slabinfo, version 2.1: one row per cache, in the report's order.
+ * parse_slabinfo() mallocs @si->cache (free_slabinfo() frees it) and
+ * refuses a text whose first line is not "slabinfo - version: 2.1".
+ */
+struct slabinfo_cache {
+	char name[64];
+	unsigned long active_objs, num_objs, objsize, objperslab, pagesperslab;
+	unsigned long active_slabs, num_slabs;
+};
+struct slabinfo {
+	int nr;
+	struct slabinfo_cache *cache;
+};
+int parse_slabinfo(const char *text, struct slabinfo *si);
+void free_slabinfo(struct slabinfo *si);
+/* The cache named @name, or NULL. */
+const struct slabinfo_cache *slabinfo_find(const struct slabinfo *si, const char *name);
 
 /*
  * extfrag: debugfs unusable_index, then extfrag_index. Indices are kept in
@@ -94,5 +128,7 @@ const char *fmt_bytes(char *buf, size_t len, unsigned long long bytes);
 int cli_boot(const char *cmdline);
 
 int cmd_demo(const char *cmdline);
+/* mmkit slabtop: @idle skips the workload. */
+int cmd_slabtop(const char *cmdline, bool idle);
 
 #endif

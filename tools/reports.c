@@ -3,10 +3,10 @@
  * Reading mmkit's /proc-style reports the way a tool reads the real files.
  *
  * mmk_report() writes into an open_memstream buffer, and the parsers below
- * know only Linux's formats (fs/proc/meminfo.c, mm/vmstat.c): they split
- * lines and fields as a script reading /proc would, so the demo's numbers
- * are exactly what the reports say, and a change that breaks the format
- * breaks the demo too.
+ * know only Linux's formats (fs/proc/meminfo.c, mm/vmstat.c, the slabinfo
+ * of mm/slab_common.c): they split lines and fields as a script reading
+ * /proc would, so the demo's numbers are exactly what the reports say, and
+ * a change that breaks the format breaks the demo too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -124,6 +124,49 @@ unsigned long buddyinfo_pages(const struct buddyinfo *bi, int z)
 }
 
 /*
+ * "Node    0, zone   Normal, type    Unmovable      1      0 ..." rows;
+ * the title lines and the "Number of blocks type" table (no ", type")
+ * are not rows.
+ */
+int parse_pagetypeinfo(const char *text, struct pagetypeinfo *pt)
+{
+	const char *p = text;
+	char line[512];
+
+	memset(pt, 0, sizeof(*pt));
+	while ((p = next_line(p, line, sizeof(line)))) {
+		int node, pos = 0, r = pt->nr_rows;
+		const char *rest;
+		char *end;
+
+		if (strncmp(line, "Node", 4))
+			continue;
+		if (r == CLI_MAX_PT_ROWS)
+			return -1;
+		if (sscanf(line, "Node %d, zone %15[^,], type %15s%n", &node, pt->row[r].zone,
+			   pt->row[r].type, &pos) != 3 || !pos)
+			continue;
+		rest = line + pos;
+		for (int o = 0; o < CLI_NR_ORDERS; o++) {
+			pt->row[r].nr_free[o] = strtoul(rest, &end, 10);
+			if (end == rest)
+				return -1;
+			rest = end;
+		}
+		pt->nr_rows++;
+	}
+	return pt->nr_rows ? 0 : -1;
+}
+
+int pagetypeinfo_row(const struct pagetypeinfo *pt, const char *zone, const char *type)
+{
+	for (int r = 0; r < pt->nr_rows; r++)
+		if (!strcmp(pt->row[r].zone, zone) && !strcmp(pt->row[r].type, type))
+			return r;
+	return -1;
+}
+
+/*
  * zoneinfo lines are "key value" after some indentation. The watermark
  * lines ("min", "low", "high") have no colon; the pageset lines
  * ("count:", "high:", "batch:") have one, which tells "high" apart.
@@ -203,6 +246,64 @@ long long meminfo_kb(const char *text, const char *key)
 		if (!strncmp(line, key, klen) && line[klen] == ':')
 			return strtoll(line + klen + 1, NULL, 10);
 	return -1;
+}
+
+/*
+ * slabinfo 2.1 rows, parsed as procps' slabtop does:
+ * "name active num objsize objperslab pagesperslab : tunables l b s :
+ * slabdata active_slabs num_slabs sharedavail".
+ */
+int parse_slabinfo(const char *text, struct slabinfo *si)
+{
+	const char *p = text;
+	char line[512];
+	int cap = 0;
+
+	si->nr = 0;
+	si->cache = NULL;
+	p = next_line(p, line, sizeof(line));
+	if (!p || strcmp(line, "slabinfo - version: 2.1"))
+		return -1;
+	while ((p = next_line(p, line, sizeof(line)))) {
+		struct slabinfo_cache c;
+
+		if (line[0] == '#' || !line[0])
+			continue;
+		memset(&c, 0, sizeof(c));
+		if (sscanf(line, "%63s %lu %lu %lu %lu %lu : tunables %*u %*u %*u : slabdata %lu %lu %*u",
+			   c.name, &c.active_objs, &c.num_objs, &c.objsize, &c.objperslab,
+			   &c.pagesperslab, &c.active_slabs, &c.num_slabs) != 8)
+			goto bad;
+		if (si->nr == cap) {
+			struct slabinfo_cache *n;
+
+			cap = cap ? cap * 2 : 64;
+			n = realloc(si->cache, (size_t)cap * sizeof(*n));
+			if (!n)
+				goto bad;
+			si->cache = n;
+		}
+		si->cache[si->nr++] = c;
+	}
+	return 0;
+bad:
+	free_slabinfo(si);
+	return -1;
+}
+
+void free_slabinfo(struct slabinfo *si)
+{
+	free(si->cache);
+	si->cache = NULL;
+	si->nr = 0;
+}
+
+const struct slabinfo_cache *slabinfo_find(const struct slabinfo *si, const char *name)
+{
+	for (int i = 0; i < si->nr; i++)
+		if (!strcmp(si->cache[i].name, name))
+			return &si->cache[i];
+	return NULL;
 }
 
 /* "1.000", " 0.987", "-1.000" in thousandths, as the kernel printed it. */

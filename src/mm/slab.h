@@ -142,6 +142,9 @@ void *alloc_debug(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
 void free_debug(struct kmem_cache *s, struct page *slab, void *object,
 		unsigned long caller);
 void slab_double_free(struct kmem_cache *s, struct page *slab, void *object);
+bool kmalloc_has_redzone(const struct kmem_cache *s);
+size_t kmalloc_orig_size(struct kmem_cache *s, void *object);
+void kmalloc_redzone_resize(struct kmem_cache *s, void *object, size_t new_size);
 void list_slab_objects(struct kmem_cache *s);
 /* Report a bad pointer given to kfree()/kmem_cache_free()/ksize(). */
 void slab_bad_pointer(const char *fn, const void *x, const char *why);

@@ -128,7 +128,10 @@ void kmem_cache_init(void)
 			if (i > 2 && i < KMALLOC_SHIFT_LOW)
 				continue;
 			kmalloc_cache_name(name, sizeof(name), type, kmalloc_size(i));
-			kmalloc_caches[type][i] = create_cache(name, kmalloc_size(i), 0,
+			/* Power-of-two sizes are naturally aligned, as Linux
+			 * guarantees, even when slub_debug widens the stride. */
+			kmalloc_caches[type][i] = create_cache(name, kmalloc_size(i),
+							       i > 2 ? kmalloc_size(i) : 8,
 							       flags, NULL);
 			if (!kmalloc_caches[type][i]) {
 				pr_emerg("Kernel panic - not syncing: kmalloc: cannot create %s\n",
@@ -168,6 +171,8 @@ static void *kmalloc_large(size_t size, gfp_t gfp)
 	if (!page)
 		return NULL;
 	SetPageFlag(page, PG_large_kmalloc);
+	/* Linux counts large kmallocs as unreclaimable slab memory. */
+	mod_node_page_state(node_data0, NR_SLAB_UNRECLAIMABLE_B, (long)(PAGE_SIZE << order));
 	return page_address(page);
 }
 
@@ -264,6 +269,8 @@ static void kfree_slow(const void *x)
 		return;
 	}
 	ClearPageFlag(page, PG_large_kmalloc);
+	mod_node_page_state(node_data0, NR_SLAB_UNRECLAIMABLE_B,
+			    -(long)(PAGE_SIZE << page->pg_order));
 	__free_pages(page, page->pg_order);
 }
 
@@ -289,14 +296,39 @@ size_t mmk_ksize(const void *x)
 		return 0;
 	if (!kmalloc_lookup("ksize", x, &slab, &page))
 		return 0;
-	if (slab)
-		return slab_cache(slab)->object_size;
+	if (slab) {
+		struct kmem_cache *s = slab_cache(slab);
+
+		/* The caller may use all of it now: so may a red zone check. */
+		if (kmalloc_has_redzone(s))
+			kmalloc_redzone_resize(s, (void *)x, s->object_size);
+		return s->object_size;
+	}
 	return PAGE_SIZE << page->pg_order;
+}
+
+/* Bytes of @p a caller may use: the object, or what was asked for when a
+ * kmalloc red zone guards the rest. 0 for a bad pointer (reported). */
+static size_t kmalloc_usable(const void *p, struct kmem_cache **redzone_cache)
+{
+	struct page *slab, *page;
+
+	*redzone_cache = NULL;
+	if (!kmalloc_lookup("krealloc", p, &slab, &page))
+		return 0;
+	if (!slab)
+		return PAGE_SIZE << page->pg_order;
+	if (kmalloc_has_redzone(slab_cache(slab))) {
+		*redzone_cache = slab_cache(slab);
+		return kmalloc_orig_size(*redzone_cache, (void *)p);
+	}
+	return slab_cache(slab)->object_size;
 }
 
 void *mmk_krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
-	size_t ks = 0;
+	struct kmem_cache *rz = NULL;
+	size_t used = 0;
 	void *ret;
 
 	if (not_booted())
@@ -306,18 +338,25 @@ void *mmk_krealloc(const void *p, size_t new_size, gfp_t gfp)
 		return ZERO_SIZE_PTR;
 	}
 	if (!ZERO_OR_NULL_PTR(p)) {
-		ks = mmk_ksize(p);
-		if (!ks)
+		used = kmalloc_usable(p, &rz);
+		if (!used)
 			return NULL;	/* a bad pointer, reported */
-		if (ks >= new_size) {
+		if (rz && new_size <= rz->object_size) {
+			/* In place: zero what grows, red-zone what shrinks. */
+			if ((gfp & __GFP_ZERO) && new_size > used)
+				memset((char *)p + used, 0, new_size - used);
+			kmalloc_redzone_resize(rz, (void *)p, new_size);
+			return (void *)p;
+		}
+		if (!rz && used >= new_size) {
 			if (gfp & __GFP_ZERO)
-				memset((char *)p + new_size, 0, ks - new_size);
+				memset((char *)p + new_size, 0, used - new_size);
 			return (void *)p;
 		}
 	}
 	ret = mmk_kmalloc(new_size, gfp);
-	if (ret && ks) {
-		memcpy(ret, p, ks);
+	if (ret && used) {
+		memcpy(ret, p, used < new_size ? used : new_size);
 		mmk_kfree(p);
 	}
 	return ret;
@@ -404,9 +443,6 @@ void mmk_kmem_cache_destroy(struct kmem_cache *s)
 		pr_warn("kmem_cache_destroy %s: refusing to destroy a kmalloc cache\n", s->name);
 		return;
 	}
-	spin_lock(&slab_mutex);
-	list_del(&s->list);
-	spin_unlock(&slab_mutex);
 	if (__kmem_cache_shutdown(s)) {
 		char caller[96];
 
@@ -414,12 +450,12 @@ void mmk_kmem_cache_destroy(struct kmem_cache *s)
 		       s->name, arch_symbolize((unsigned long)__builtin_return_address(0),
 					      caller, sizeof(caller)));
 		arch_dump_stack();
-		/* As Linux, keep the cache: its objects stay valid. */
-		spin_lock(&slab_mutex);
-		list_add_tail(&s->list, &slab_caches);
-		spin_unlock(&slab_mutex);
+		/* As Linux, keep the cache (in its place): its objects stay valid. */
 		return;
 	}
+	spin_lock(&slab_mutex);
+	list_del(&s->list);
+	spin_unlock(&slab_mutex);
 	/* No thread's kfree() hint may point into the cache's memory. */
 	__atomic_fetch_add(&kfree_hint_gen, 1, __ATOMIC_RELAXED);
 	kmem_cache_release(s);

@@ -372,6 +372,34 @@ static bool on_freelist(struct kmem_cache *s, struct page *slab, void *search)
 	return false;
 }
 
+/* ---- kmalloc's requested size (slub_debug=Z on kmalloc caches) --------- */
+
+bool kmalloc_has_redzone(const struct kmem_cache *s)
+{
+	return kmalloc_redzone(s);
+}
+
+size_t kmalloc_orig_size(struct kmem_cache *s, void *object)
+{
+	return *orig_size_ptr(s, object);
+}
+
+/*
+ * The caller may now use @new_size bytes of @object (krealloc in place, or
+ * ksize(), after which Linux stops checking the kmalloc red zone): move the
+ * red zone to start there.
+ */
+void kmalloc_redzone_resize(struct kmem_cache *s, void *object, size_t new_size)
+{
+	unsigned long *orig = orig_size_ptr(s, object);
+
+	spin_lock(&s->node.list_lock);
+	if (new_size < *orig)
+		memset((char *)object + new_size, SLUB_RED_ACTIVE, *orig - new_size);
+	*orig = new_size;
+	spin_unlock(&s->node.list_lock);
+}
+
 /* ---- The debug paths (list_lock held) --------------------------------- */
 
 static void move_to_list(struct kmem_cache_node *n, struct page *slab,
