@@ -62,6 +62,11 @@ struct kmem_cache_cpu {
 	struct cpu_lock cl;
 	void *freelist;			/* first free object (hardened links) */
 	struct page *slab;		/* the frozen slab they belong to */
+	/* Objects this CPU freed to one other slab, pushed there as one
+	 * chain with one compare-and-swap (see slab_free()). */
+	struct page *rfree_slab;
+	void *rfree_head, *rfree_tail;
+	unsigned int rfree_count;
 } __attribute__((aligned(64)));
 
 /* Where a tracked allocation or free came from (slub_debug=U). */

@@ -32,6 +32,13 @@ spinlock_t slab_mutex;
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]
 	__attribute__((visibility("default")));
 
+/*
+ * The ordinary caches by size in 8-byte steps up to 192 bytes: a small
+ * request with no zone or reclaim modifier finds its cache in one load.
+ * All NULL until boot, which the fast path's NULL test also catches.
+ */
+static struct kmem_cache *kmalloc_small[192 / 8];
+
 /* Index of the kmalloc cache for sizes 1..192, in 8-byte steps. */
 static const uint8_t size_index[24] = {
 	3,	/* 8 */
@@ -140,10 +147,13 @@ void kmem_cache_init(void)
 			}
 		}
 	}
+	for (unsigned int i = 0; i < 192 / 8; i++)
+		kmalloc_small[i] = kmalloc_caches[KMALLOC_NORMAL][size_index[i]];
 }
 
 void kmem_cache_shutdown_all(void)
 {
+	memset(kmalloc_small, 0, sizeof(kmalloc_small));
 	/* The machine's RAM goes away with everything in it. */
 	INIT_LIST_HEAD(&slab_caches);
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
@@ -188,9 +198,17 @@ static void *kmalloc_slow(size_t size, gfp_t gfp)
 
 void *mmk_kmalloc(size_t size, gfp_t gfp)
 {
-	if (likely(machine_booted && size - 1 < KMALLOC_MAX_CACHE_SIZE))
+	unsigned long caller = (unsigned long)__builtin_return_address(0);
+	struct kmem_cache *s;
+
+	if (likely(size - 1 < 192 && !(gfp & (__GFP_DMA | __GFP_RECLAIMABLE)))) {
+		s = kmalloc_small[(size - 1) / 8];
+		if (likely(s))
+			return slab_alloc_fast(s, gfp, size, caller);
+	} else if (likely(machine_booted && size - 1 < KMALLOC_MAX_CACHE_SIZE)) {
 		return slab_alloc_fast(kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)],
-				       gfp, size, (unsigned long)__builtin_return_address(0));
+				       gfp, size, caller);
+	}
 	return kmalloc_slow(size, gfp);
 }
 

@@ -305,8 +305,12 @@ out:
 
 /* ---- Freeing ---------------------------------------------------------- */
 
-/* Push @object on @slab's freelist: the object's slab is not our CPU's. */
-static void __slab_free(struct kmem_cache *s, struct page *slab, void *object)
+/*
+ * Push the chain @head..@tail of @cnt objects on @slab's freelist: the
+ * slab is not our CPU's.
+ */
+static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
+			void *tail, unsigned int cnt)
 {
 	struct kmem_cache_node *n = &s->node;
 	unsigned long old = slab_state(slab), new;
@@ -316,23 +320,23 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *object)
 		void *prior = ss_head(slab, old);
 		unsigned int inuse = ss_inuse(old);
 
-		if (unlikely(prior == object || !inuse)) {
+		if (unlikely(prior == head || inuse < cnt)) {
 			if (locked)
 				spin_unlock(&n->list_lock);
-			slab_double_free(s, slab, object);
+			slab_double_free(s, slab, head);
 			return;
 		}
 		was_full = !prior && !(old & SS_FROZEN);
 		/* Leaving the full state or becoming empty moves the slab
 		 * between lists: that needs the list lock first. */
-		if (!locked && !(old & SS_FROZEN) && (!prior || inuse == 1)) {
+		if (!locked && !(old & SS_FROZEN) && (!prior || inuse == cnt)) {
 			spin_lock(&n->list_lock);
 			locked = true;
 			old = slab_state(slab);
 			continue;
 		}
-		set_freepointer(s, object, prior);
-		new = ss_make(slab, object, inuse - 1, old & SS_FROZEN);
+		set_freepointer(s, tail, prior);
+		new = ss_make(slab, head, inuse - cnt, old & SS_FROZEN);
 		if (slab_state_cas(slab, &old, new))
 			break;
 	}
@@ -352,6 +356,29 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *object)
 		discard_slab(s, slab);
 }
 
+/* Push the objects this CPU gathered for another slab (c->cl held). */
+static void flush_remote_frees(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct page *slab = c->rfree_slab;
+
+	if (!slab)
+		return;
+	c->rfree_slab = NULL;
+	__slab_free(s, slab, c->rfree_head, c->rfree_tail, c->rfree_count);
+	c->rfree_head = c->rfree_tail = NULL;
+	c->rfree_count = 0;
+}
+
+/*
+ * The free slow path. An object of our CPU's slab goes on its freelist.
+ * One of another slab is gathered with others this CPU frees to that same
+ * slab, and the chain is pushed there at once when the CPU frees to a third
+ * slab or a slab's worth has gathered: a thread freeing what another
+ * allocated (a consumer of a producer's buffers) pays one compare-and-swap
+ * per slab instead of one per object, on a cache line the allocating CPU
+ * also writes. Gathered objects count as in use until pushed; flushes
+ * (kmem_cache_destroy, the checker) push them.
+ */
 void slab_free(struct kmem_cache *s, struct page *slab, void *object,
 	       unsigned long caller)
 {
@@ -365,18 +392,29 @@ void slab_free(struct kmem_cache *s, struct page *slab, void *object,
 	c = &s->cpu_slab[arch_smp_processor_id()];
 	owner = cpu_lock(&c->cl);
 	if (likely(slab == c->slab)) {
-		if (unlikely(object == c->freelist)) {
-			cpu_unlock(&c->cl, owner);
-			slab_double_free(s, slab, object);
-			return;
-		}
+		if (unlikely(object == c->freelist))
+			goto double_free;
 		set_freepointer(s, object, c->freelist);
 		c->freelist = object;
-		cpu_unlock(&c->cl, owner);
-		return;
+	} else if (slab == c->rfree_slab) {
+		if (unlikely(object == c->rfree_head))
+			goto double_free;
+		set_freepointer(s, object, c->rfree_head);
+		c->rfree_head = object;
+		if (++c->rfree_count >= slab_objects(slab))
+			flush_remote_frees(s, c);
+	} else {
+		flush_remote_frees(s, c);
+		set_freepointer(s, object, NULL);
+		c->rfree_slab = slab;
+		c->rfree_head = c->rfree_tail = object;
+		c->rfree_count = 1;
 	}
 	cpu_unlock(&c->cl, owner);
-	__slab_free(s, slab, object);
+	return;
+double_free:
+	cpu_unlock(&c->cl, owner);
+	slab_double_free(s, slab, object);
 }
 
 /* ---- Flushing, shutdown ----------------------------------------------- */
@@ -386,6 +424,7 @@ static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	void *freelist = c->freelist, *tail = NULL;
 	unsigned int count = 0;
 
+	flush_remote_frees(s, c);
 	if (!c->slab)
 		return;
 	for (void *p = freelist; p; p = get_freepointer(s, p)) {
@@ -404,7 +443,8 @@ void flush_all_cpu_slabs(struct kmem_cache *s)
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 
-		if (!__atomic_load_n(&c->slab, __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&c->slab, __ATOMIC_RELAXED) &&
+		    !__atomic_load_n(&c->rfree_slab, __ATOMIC_RELAXED))
 			continue;
 		cpu_lock_remote(&c->cl);
 		flush_cpu_slab(s, c);

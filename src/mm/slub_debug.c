@@ -626,6 +626,10 @@ static void check_partial_list(struct slab_checker *c, struct kmem_cache *s)
 		if (cc->freelist && (!cc->slab || !check_valid_pointer(s, cc->slab, cc->freelist)))
 			slab_problem(c, s, "cpu %d's freelist 0x%lx is not in its active slab",
 				     cpu, (unsigned long)cc->freelist);
+		if (cc->rfree_slab && (!PageFlag(cc->rfree_slab, PG_slab) ||
+				       slab_cache(cc->rfree_slab) != s))
+			slab_problem(c, s, "cpu %d gathers frees for pfn %#lx, not a slab of this cache",
+				     cpu, pfn_of(cc->rfree_slab));
 	}
 }
 
@@ -656,6 +660,19 @@ static void check_slab(struct slab_checker *c, struct kmem_cache *s, struct page
 			     owner ? "is a" : "no");
 	if (owner && !walk_freelist(c, s, slab, owner->freelist, map, &cpu_free, "its CPU's"))
 		return;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct kmem_cache_cpu *cc = &s->cpu_slab[cpu];
+		unsigned int gathered = 0;
+
+		if (cc->rfree_slab != slab)
+			continue;
+		if (!walk_freelist(c, s, slab, cc->rfree_head, map, &gathered,
+				   "a CPU's gathered remote"))
+			return;
+		if (gathered != cc->rfree_count)
+			slab_problem(c, s, "cpu %d gathered %u objects for slab pfn %#lx but counts %u",
+				     cpu, gathered, pfn_of(slab), cc->rfree_count);
+	}
 	if (ss_inuse(st) != slab_objects(slab) - free)
 		slab_problem(c, s, "slab pfn %#lx: inuse %u, but %u of %u objects are on its freelist",
 			     pfn_of(slab), ss_inuse(st), free, slab_objects(slab));
