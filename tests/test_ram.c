@@ -83,7 +83,7 @@ static void check_alignment(void)
 			      (unsigned long)va, PAGE_SIZE << order);
 			CHECK(page_to_pfn(page) % (1UL << order) == 0,
 			      "order-%u block at pfn %#lx is aligned", order, page_to_pfn(page));
-			CHECK(virt_to_phys(va) % (PAGE_SIZE << order) == 0,
+			CHECK(virt_to_phys((void *)va) % (PAGE_SIZE << order) == 0,
 			      "order-%u block is physically aligned", order);
 			/* The whole block is RAM that holds data. */
 			memset((void *)va, 0xa5, PAGE_SIZE << order);

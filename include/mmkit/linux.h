@@ -3,8 +3,10 @@
  * The Linux kernel API of mmkit, with Linux's names and semantics.
  *
  * Every Linux name is a macro onto an mmk_-prefixed function, so programs
- * that include this header keep their own namespace clean and can still take
- * the address of, say, alloc_pages.
+ * that include this header keep their own namespace clean. Names that are
+ * functions in Linux are object-like macros, so &alloc_pages and &kmalloc
+ * work; names that are function-like macros in Linux (alloc_page,
+ * virt_to_page, __pa, ...) are function-like macros here too.
  */
 #ifndef MMKIT_LINUX_H
 #define MMKIT_LINUX_H
@@ -55,20 +57,20 @@ int mmk_page_count(const struct page *page);
 void mmk_drain_all_pages(struct zone *zone);
 unsigned long mmk_nr_free_pages(void);
 
-#define alloc_pages(gfp, order)		mmk_alloc_pages(gfp, order)
+#define alloc_pages	mmk_alloc_pages
 #define alloc_page(gfp)			mmk_alloc_pages(gfp, 0)
-#define __free_pages(page, order)	mmk___free_pages(page, order)
+#define __free_pages	mmk___free_pages
 #define __free_page(page)		mmk___free_pages(page, 0)
-#define __get_free_pages(gfp, order)	mmk___get_free_pages(gfp, order)
+#define __get_free_pages	mmk___get_free_pages
 #define __get_free_page(gfp)		mmk___get_free_pages(gfp, 0)
-#define get_zeroed_page(gfp)		mmk_get_zeroed_page(gfp)
-#define free_pages(addr, order)		mmk_free_pages(addr, order)
+#define get_zeroed_page	mmk_get_zeroed_page
+#define free_pages	mmk_free_pages
 #define free_page(addr)			mmk_free_pages(addr, 0)
-#define get_page(page)			mmk_get_page(page)
-#define put_page(page)			mmk_put_page(page)
-#define page_count(page)		mmk_page_count(page)
-#define drain_all_pages(zone)		mmk_drain_all_pages(zone)
-#define nr_free_pages()			mmk_nr_free_pages()
+#define get_page	mmk_get_page
+#define put_page	mmk_put_page
+#define page_count	mmk_page_count
+#define drain_all_pages	mmk_drain_all_pages
+#define nr_free_pages	mmk_nr_free_pages
 
 /* ---- Pages, frames and addresses ------------------------------------ */
 
@@ -80,13 +82,13 @@ bool mmk_pfn_valid(unsigned long pfn);
 phys_addr_t mmk_virt_to_phys(const void *addr);
 void *mmk_phys_to_virt(phys_addr_t phys);
 
-#define page_address(page)	mmk_page_address(page)
+#define page_address	mmk_page_address
 #define virt_to_page(addr)	mmk_virt_to_page((const void *)(addr))
-#define page_to_pfn(page)	mmk_page_to_pfn(page)
-#define pfn_to_page(pfn)	mmk_pfn_to_page(pfn)
-#define pfn_valid(pfn)		mmk_pfn_valid(pfn)
-#define virt_to_phys(addr)	mmk_virt_to_phys((const void *)(addr))
-#define phys_to_virt(phys)	mmk_phys_to_virt(phys)
+#define page_to_pfn	mmk_page_to_pfn
+#define pfn_to_page	mmk_pfn_to_page
+#define pfn_valid	mmk_pfn_valid
+#define virt_to_phys	mmk_virt_to_phys
+#define phys_to_virt	mmk_phys_to_virt
 #define __pa(addr)		mmk_virt_to_phys((const void *)(addr))
 #define __va(phys)		mmk_phys_to_virt(phys)
 #define page_to_phys(page)	((phys_addr_t)mmk_page_to_pfn(page) << PAGE_SHIFT)
@@ -160,19 +162,18 @@ static inline __attribute__((always_inline)) void *mmk_kmalloc_inline(size_t siz
 	return mmk_kmalloc(size, gfp);
 }
 
-#define kmalloc(size, gfp)		mmk_kmalloc_inline(size, gfp)
-#define kzalloc(size, gfp)		mmk_kzalloc(size, gfp)
-#define kcalloc(n, size, gfp)		mmk_kcalloc(n, size, gfp)
-#define kmalloc_array(n, size, gfp)	mmk_kmalloc_array(n, size, gfp)
-#define krealloc(p, size, gfp)		mmk_krealloc(p, size, gfp)
-#define kfree(p)			mmk_kfree(p)
-#define ksize(p)			mmk_ksize(p)
-#define kmem_cache_create(name, size, align, flags, ctor) \
-	mmk_kmem_cache_create(name, size, align, flags, ctor)
-#define kmem_cache_alloc(s, gfp)	mmk_kmem_cache_alloc(s, gfp)
-#define kmem_cache_zalloc(s, gfp)	mmk_kmem_cache_zalloc(s, gfp)
-#define kmem_cache_free(s, obj)		mmk_kmem_cache_free(s, obj)
-#define kmem_cache_destroy(s)		mmk_kmem_cache_destroy(s)
+#define kmalloc	mmk_kmalloc_inline
+#define kzalloc	mmk_kzalloc
+#define kcalloc	mmk_kcalloc
+#define kmalloc_array	mmk_kmalloc_array
+#define krealloc	mmk_krealloc
+#define kfree	mmk_kfree
+#define ksize	mmk_ksize
+#define kmem_cache_create	mmk_kmem_cache_create
+#define kmem_cache_alloc	mmk_kmem_cache_alloc
+#define kmem_cache_zalloc	mmk_kmem_cache_zalloc
+#define kmem_cache_free	mmk_kmem_cache_free
+#define kmem_cache_destroy	mmk_kmem_cache_destroy
 
 /* ---- Atomic context ------------------------------------------------- */
 
