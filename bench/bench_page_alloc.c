@@ -82,21 +82,8 @@ struct result {
 
 static void summarize(struct result *r)
 {
-	r->med_ns = bench_median(r->ns, r->n);
-	r->min_ns = r->max_ns = r->ns[0];
-	for (int i = 1; i < r->n; i++) {
-		if (r->ns[i] < r->min_ns)
-			r->min_ns = r->ns[i];
-		if (r->ns[i] > r->max_ns)
-			r->max_ns = r->ns[i];
-	}
-	r->med_cyc = HAVE_TSC ? bench_median(r->cyc, r->n) : r->med_ns * tsc_per_ns;
-	if (verbose) {
-		fprintf(stderr, "  rounds, ns/pair: %-40s", r->name);
-		for (int i = 0; i < r->n; i++)
-			fprintf(stderr, " %.1f", r->ns[i]);
-		fprintf(stderr, "\n");
-	}
+	bench_summary(r->name, r->ns, r->cyc, r->n, tsc_per_ns, verbose, &r->med_ns,
+		      &r->min_ns, &r->max_ns, &r->med_cyc);
 }
 
 static void die(const char *what)

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,32 @@ static inline double bench_median(const double *v, int n)
 }
 
 /* The host CPUs this process may run on, into @cpus[CPU_SETSIZE]; returns how many. */
+/*
+ * Median, min, max of @n rounds' ns figures and the median of their TSC
+ * ticks (derived from the median ns with @tsc_per_ns where there is no TSC);
+ * with @verbose, every round on stderr under @name.
+ */
+static inline void bench_summary(const char *name, const double *ns, const double *cyc,
+				 int n, double tsc_per_ns, bool verbose, double *med_ns,
+				 double *min_ns, double *max_ns, double *med_cyc)
+{
+	*med_ns = bench_median(ns, n);
+	*min_ns = *max_ns = ns[0];
+	for (int i = 1; i < n; i++) {
+		if (ns[i] < *min_ns)
+			*min_ns = ns[i];
+		if (ns[i] > *max_ns)
+			*max_ns = ns[i];
+	}
+	*med_cyc = HAVE_TSC ? bench_median(cyc, n) : *med_ns * tsc_per_ns;
+	if (verbose) {
+		fprintf(stderr, "  rounds, ns: %-40s", name);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, " %.1f", ns[i]);
+		fprintf(stderr, "\n");
+	}
+}
+
 static inline int bench_host_cpus(int *cpus)
 {
 	cpu_set_t set;
