@@ -94,15 +94,7 @@ static void show_console(const char *text)
 	int lines = 0, shown = 0;
 	char line[512];
 
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p = nl ? nl + 1 : NULL;
+	while ((p = next_line(p, line, sizeof(line)))) {
 		if (++lines == 1 || strstr(line, "SLUB:") || strstr(line, "cache: ") ||
 		    strstr(line, "node 0: slabs") || strstr(line, "allocation failure")) {
 			printf("    | %s\n", line);

@@ -27,6 +27,8 @@
  * line saying this mmkit has no such report yet, naming @why.
  */
 int report_read(const char *name, char **text, const char *why);
+/* Next line of @p into @line (without its newline); NULL at the end. */
+const char *next_line(const char *p, char *line, size_t size);
 
 /* /proc/buddyinfo: free blocks per order, one row per populated zone. */
 struct buddyinfo {

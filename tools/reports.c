@@ -50,7 +50,7 @@ int report_read(const char *name, char **text, const char *why)
 }
 
 /* Next line of @p into @line (without its newline); NULL at the end. */
-static const char *next_line(const char *p, char *line, size_t size)
+const char *next_line(const char *p, char *line, size_t size)
 {
 	size_t n;
 	const char *nl;
