@@ -55,6 +55,7 @@ void mmk_get_page(struct page *page);
 void mmk_put_page(struct page *page);
 int mmk_page_count(const struct page *page);
 void mmk_drain_all_pages(struct zone *zone);
+void mmk_split_page(struct page *page, unsigned int order);
 unsigned long mmk_nr_free_pages(void);
 
 #define alloc_pages	mmk_alloc_pages
@@ -70,6 +71,7 @@ unsigned long mmk_nr_free_pages(void);
 #define put_page	mmk_put_page
 #define page_count	mmk_page_count
 #define drain_all_pages	mmk_drain_all_pages
+#define split_page	mmk_split_page
 #define nr_free_pages	mmk_nr_free_pages
 
 /* ---- Pages, frames and addresses ------------------------------------ */
@@ -174,6 +176,54 @@ static inline __attribute__((always_inline)) void *mmk_kmalloc_inline(size_t siz
 #define kmem_cache_zalloc	mmk_kmem_cache_zalloc
 #define kmem_cache_free	mmk_kmem_cache_free
 #define kmem_cache_destroy	mmk_kmem_cache_destroy
+
+/* ---- vmalloc --------------------------------------------------------- */
+
+/* Page protections for vmap(), as Linux's pgprot_t. */
+typedef struct { unsigned long pgprot; } pgprot_t;
+#define PAGE_KERNEL		((pgprot_t){ 0x3 })	/* read, write */
+#define PAGE_KERNEL_RO		((pgprot_t){ 0x1 })	/* read only */
+
+/* vm_struct flags, with Linux's values (vmallocinfo names them). */
+#define VM_IOREMAP		0x00000001UL
+#define VM_ALLOC		0x00000002UL	/* vmalloc() */
+#define VM_MAP			0x00000004UL	/* vmap()ed pages */
+#define VM_USERMAP		0x00000008UL
+#define VM_NO_GUARD		0x00000040UL
+
+/* The vmalloc range of the booted machine (meminfo's VmallocTotal). */
+extern unsigned long mmk_vmalloc_start, mmk_vmalloc_end;
+#define VMALLOC_START		(mmk_vmalloc_start)
+#define VMALLOC_END		(mmk_vmalloc_end)
+
+void *mmk_vmalloc(unsigned long size);
+void *mmk_vzalloc(unsigned long size);
+void *mmk___vmalloc(unsigned long size, gfp_t gfp);
+void mmk_vfree(const void *addr);
+void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
+	       pgprot_t prot);
+void mmk_vunmap(const void *addr);
+struct page *mmk_vmalloc_to_page(const void *addr);
+unsigned long mmk_vmalloc_to_pfn(const void *addr);
+bool mmk_is_vmalloc_addr(const void *addr);
+void *mmk_kvmalloc(size_t size, gfp_t gfp);
+void *mmk_kvzalloc(size_t size, gfp_t gfp);
+void mmk_kvfree(const void *addr);
+void mmk_vm_unmap_aliases(void);
+
+#define vmalloc		mmk_vmalloc
+#define vzalloc		mmk_vzalloc
+#define __vmalloc	mmk___vmalloc
+#define vfree		mmk_vfree
+#define vmap		mmk_vmap
+#define vunmap		mmk_vunmap
+#define vmalloc_to_page	mmk_vmalloc_to_page
+#define vmalloc_to_pfn	mmk_vmalloc_to_pfn
+#define is_vmalloc_addr	mmk_is_vmalloc_addr
+#define kvmalloc	mmk_kvmalloc
+#define kvzalloc	mmk_kvzalloc
+#define kvfree		mmk_kvfree
+#define vm_unmap_aliases	mmk_vm_unmap_aliases
 
 /* ---- Atomic context ------------------------------------------------- */
 

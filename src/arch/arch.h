@@ -107,6 +107,59 @@ void arch_heavy_barrier(void);
 int arch_ram_init(uint64_t bytes, uint64_t align, void **base);
 void arch_ram_exit(void);
 
+/* ---- Kernel virtual ranges and page-table writes ----------------------- */
+
+/*
+ * The hosted MMU. A kernel virtual range (the vmalloc range) is reserved as
+ * inaccessible address space; "writing a page-table entry" maps a run of
+ * RAM there (the memfd at the frames' physical offset), and "clearing" one
+ * revokes all access. The host's TLB shootdown is part of each call, so
+ * callers batch: one call per physically contiguous run, one per
+ * virtually contiguous run being torn down.
+ */
+#define ARCH_PROT_READ	0x1
+#define ARCH_PROT_WRITE	0x2
+
+/* Reserve @size bytes of address space aligned to @align; none accessible. */
+int arch_vrange_reserve(uint64_t size, uint64_t align, void **base);
+void arch_vrange_release(void *base, uint64_t size);
+/* Map RAM at physical @phys, @len bytes, at @va (page aligned, inside a
+ * reserved range). 0 or -errno: -ENOMEM when the host's mapping limit
+ * (vm.max_map_count) or its memory refuses. */
+int arch_map_ram(void *va, uint64_t phys, size_t len, int prot);
+/* Revoke all access to [@va, @va + @len): no frame is reachable through
+ * it once this returns. The host keeps its bookkeeping for the range, so
+ * mapping the same range again is cheap. 0 or -errno. */
+int arch_unmap_ram(void *va, size_t len);
+/* Return [@va, @va + @len) to plain reserved address space, merging the
+ * host's bookkeeping (fewer host mappings; the next map costs more). */
+int arch_vrange_reset(void *va, size_t len);
+/* The host's limit on separate mappings (vm.max_map_count), -1 unknown. */
+long arch_max_map_count(void);
+/* Separate mappings the process has now (lines of /proc/self/maps), -1 unknown. */
+long arch_nr_host_mappings(void);
+
+/* ---- The fault trap ---------------------------------------------------- */
+
+/*
+ * An access the MMU refuses (SIGSEGV on the host) enters the kernel's fault
+ * handler, which runs in signal context on the faulting thread: it must not
+ * take a lock it could already hold. What it returns decides what happens:
+ */
+enum arch_fault_result {
+	ARCH_FAULT_RETRY,	/* fixed up: run the access again */
+	ARCH_FAULT_OOPS,	/* a kernel bug, reported: end the process */
+	ARCH_FAULT_NOT_OURS,	/* deliver to the program as the host would */
+};
+#define ARCH_FAULT_WRITE	0x1	/* the access was a write */
+#define ARCH_FAULT_KNOWN	0x2	/* read or write is known */
+typedef enum arch_fault_result (*arch_fault_fn)(unsigned long addr,
+						 unsigned int flags);
+/* Install @fn as the fault handler; the program's own SIGSEGV handler, if
+ * any, still gets the faults that are not the kernel's. */
+int arch_fault_init(arch_fault_fn fn);
+void arch_fault_exit(void);
+
 /* ---- Console, identity, time ----------------------------------------- */
 
 void arch_console_write(const char *s, size_t len);

@@ -17,6 +17,7 @@
 
 #include "../mm/internal.h"
 #include "../mm/slab.h"
+#include "../mm/vmalloc.h"
 
 struct boot_params boot_params;
 bool machine_booted;
@@ -27,6 +28,8 @@ static atomic_bool boot_in_progress;
 
 #define MEM_MIN		(4ULL << 20)
 #define MEM_MAX		(1ULL << 40)
+#define VMALLOC_DEFAULT	(32ULL << 30)
+#define VMALLOC_MIN	(4ULL << 20)
 #define MAX_BLOCK_BYTES	((uint64_t)PAGE_SIZE << MAX_PAGE_ORDER)
 
 static void set_defaults(struct boot_params *bp)
@@ -36,6 +39,7 @@ static void set_defaults(struct boot_params *bp)
 	bp->dma_zone = 16ULL << 20;
 	bp->kmalloc_max = 128ULL << 10;
 	bp->min_free_kbytes = -1;
+	bp->vmalloc = VMALLOC_DEFAULT;
 }
 
 /* Linux's memparse(): a number with an optional K/M/G/T suffix. */
@@ -158,6 +162,14 @@ static int parse_token(struct boot_params *bp, char *tok)
 		if (errno || end == val || *end || k < 0)
 			return bad_token(tok, "not a non-negative number of kilobytes");
 		bp->min_free_kbytes = k;
+	} else if (KEY("vmalloc")) {
+		if (parse_size(val, &v))
+			return bad_token(tok, "not a size (use a number with K, M or G)");
+		if (v % MAX_BLOCK_BYTES)
+			return bad_token(tok, "not a multiple of 4M");
+		if (v < VMALLOC_MIN || v > MEM_MAX)
+			return bad_token(tok, "must be between 4M and 1T");
+		bp->vmalloc = v;
 	} else if (KEY("swap")) {
 		return bad_token(tok, "swap is not built into this mmkit yet");
 	} else if (KEY("cma")) {
@@ -233,11 +245,23 @@ int mmk_boot(const char *cmdline)
 	}
 	machine_booted = true;		/* the slab allocator allocates */
 	kmem_cache_init();
+	err = vmalloc_init(bp.vmalloc);
+	if (!err)
+		err = fault_init();
+	if (err) {
+		vmalloc_shutdown();
+		machine_booted = false;
+		kmem_cache_shutdown_all();
+		page_alloc_shutdown();
+		arch_ram_exit();
+		goto out;
+	}
 	snprintf(boot_cmdline, sizeof(boot_cmdline),
-		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK min_free_kbytes=%ld%s%s%s",
+		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK vmalloc=%lluM min_free_kbytes=%ld%s%s%s",
 		 (unsigned long long)(bp.mem >> 10),
 		 (unsigned long long)(bp.dma_zone >> 10),
-		 (unsigned long long)(bp.kmalloc_max >> 10), min_free_kbytes,
+		 (unsigned long long)(bp.kmalloc_max >> 10),
+		 (unsigned long long)(bp.vmalloc >> 20), min_free_kbytes,
 		 bp.nopcp ? " nopcp" : "", bp.slub_debug[0] ? " slub_debug=" : "",
 		 bp.slub_debug);
 	machine_booted = true;
@@ -255,6 +279,8 @@ void mmk_shutdown(void)
 	/* As a CPU going offline does, give the per-CPU lists back first. */
 	mmk_drain_all_pages(NULL);
 	machine_booted = false;
+	fault_exit();
+	vmalloc_shutdown();
 	kmem_cache_shutdown_all();
 	page_alloc_shutdown();
 	arch_ram_exit();

@@ -28,6 +28,7 @@ struct boot_params {
 	bool nopcp;			/* nopcp: no per-CPU page lists */
 	char swap[256];			/* swap=PATH:SIZE */
 	uint64_t cma;			/* cma= bytes */
+	uint64_t vmalloc;		/* vmalloc=: the vmalloc range, bytes */
 };
 extern struct boot_params boot_params;
 
@@ -48,6 +49,17 @@ extern unsigned long totalreserve_pages;
 	for (z = node_data0->node_zones; z < node_data0->node_zones + MAX_NR_ZONES; z++)
 #define for_each_populated_zone(z) \
 	for_each_zone(z) if (!populated_zone(z)) ; else
+
+/* Linux's totalram_pages(): the frames the page allocator manages. */
+static inline unsigned long totalram_pages(void)
+{
+	struct zone *zone;
+	unsigned long sum = 0;
+
+	for_each_zone(zone)
+		sum += zone_managed_pages(zone);
+	return sum;
+}
 
 static inline unsigned long pfn_of(const struct page *page)
 {
@@ -129,6 +141,11 @@ void init_per_zone_wmark_min(void);
 void setup_per_zone_wmarks(void);
 void zone_pcp_init(struct zone *zone);
 void page_alloc_shutdown(void);
+bool unsplit_page(struct page *page, unsigned int order);
+
+/* memory.c: the page-fault entry, installed at boot. */
+int fault_init(void);
+void fault_exit(void);
 /* Migrate type of each pageblock, indexed by pfn >> pageblock_order. */
 extern _Atomic uint8_t *pageblock_types;
 

@@ -63,6 +63,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vmalloc.h"
 
 const char *const migratetype_names[MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
@@ -1080,6 +1081,8 @@ retry:
 		(ac->highest_zoneidx == ZONE_DMA ? 0 : ALLOCSTALL_NORMAL - ALLOCSTALL_DMA)));
 	if (!drained) {
 		unreserve_highatomic_pageblock(ac);
+		/* vmalloc's lazily freed areas hold frames until purged. */
+		vmalloc_reclaim();
 		mmk_drain_all_pages(NULL);
 		drained = true;
 		goto retry;
@@ -1275,6 +1278,64 @@ void mmk___free_pages(struct page *page, unsigned int order)
 	if (unlikely(free_page_is_bad(page, order)))
 		return;
 	put_page_order(page, order);
+}
+
+/*
+ * split_page: turn an allocated, non-compound block of @order into 2^order
+ * allocated order-0 pages, each with its own reference, so that they can be
+ * freed one by one (vmalloc allocates in high-order chunks and frees pages).
+ */
+void mmk_split_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	if (not_booted() || !page || page_ptr_is_bad(page, "split_page"))
+		return;
+	if (unlikely(page->pg_state != PGS_ALLOC || page->pg_order != order ||
+		     PageFlag(page, PG_head) ||
+		     atomic_load_explicit(&page->_refcount, memory_order_relaxed) != 1)) {
+		bad_page(page, "split_page() of a page that is not one allocated, non-compound block of that order with one reference");
+		return;
+	}
+	for (unsigned long i = 1; i < nr; i++) {
+		struct page *p = page + i;
+
+		p->pg_state = PGS_ALLOC;
+		p->pg_order = 0;
+		p->pg_alloc_mt = page->pg_alloc_mt;
+		p->flags = 0;
+		p->private = 0;
+		atomic_store_explicit(&p->_refcount, 1, memory_order_relaxed);
+	}
+	page->pg_order = 0;
+}
+
+/*
+ * The reverse of split_page() for a caller that is about to free: if the
+ * 2^order pages at @page are each an allocated order-0 page with one
+ * reference (the caller's), make them one block again, so that it goes
+ * back with one free instead of 2^order. Returns false (nothing changed)
+ * if any page is shared or not what split_page() left.
+ */
+bool unsplit_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	if (pfn_of(page) & (nr - 1))
+		return false;
+	for (unsigned long i = 0; i < nr; i++) {
+		struct page *p = page + i;
+
+		if (p->pg_state != PGS_ALLOC || p->pg_order != 0 || p->flags ||
+		    atomic_load_explicit(&p->_refcount, memory_order_relaxed) != 1)
+			return false;
+	}
+	for (unsigned long i = 1; i < nr; i++) {
+		page[i].pg_state = PGS_TAIL;
+		atomic_store_explicit(&page[i]._refcount, 0, memory_order_relaxed);
+	}
+	page->pg_order = (uint8_t)order;
+	return true;
 }
 
 void mmk_free_pages(unsigned long addr, unsigned int order)

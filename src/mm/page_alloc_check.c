@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "vmalloc.h"
 #include "slab.h"
 
 struct checker {
@@ -250,6 +251,7 @@ long mmk_check(FILE *out)
 				      sizeof(struct per_cpu_pages), NR_CPUS);
 	}
 	c.problems += slab_check(out);
+	c.problems += vmalloc_check(out);
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);
 	return c.problems;

@@ -94,8 +94,7 @@
 	X(PGDEMOTE_PROACTIVE, "pgdemote_proactive")			\
 	X(NR_HUGETLB, "nr_hugetlb")					\
 	X(NR_BALLOON_PAGES, "nr_balloon_pages")				\
-	/* Ours: Linux 6.x keeps it apart (vmalloc_nr_pages()). */	\
-	X(NR_VMALLOC, NULL)
+	X(NR_VMALLOC, "nr_vmalloc")
 
 #define VM_EVENT_ITEMS(X)						\
 	X(PGPGIN, "pgpgin")						\

@@ -20,16 +20,6 @@ static void show_val_kb(FILE *m, const char *label, unsigned long pages)
 	fprintf(m, "%s%8lu kB\n", label, K(pages));
 }
 
-static unsigned long totalram_pages(void)
-{
-	struct zone *zone;
-	unsigned long sum = 0;
-
-	for_each_zone(zone)
-		sum += zone_managed_pages(zone);
-	return sum;
-}
-
 static unsigned long totalcma_pages(void)
 {
 	struct zone *zone;

@@ -101,3 +101,100 @@ void arch_ram_exit(void)
 	ram_bytes = 0;
 	ram_fd = -1;
 }
+
+/* ---- Kernel virtual ranges: the hosted page-table writes ------------------ */
+
+/*
+ * A reserved range is one PROT_NONE, MAP_NORESERVE anonymous mapping: it
+ * costs no memory and keeps the host from placing anything else there.
+ *
+ * Measured on the project's 2-core VM (see BENCHMARKS.md, vmalloc): mapping
+ * over the middle of a large reserved mapping makes the host split it twice
+ * (~2 us), while mapping exactly over an earlier mapping of the same range
+ * costs what mapping into a hole does (~0.5 us). So arch_unmap_ram() revokes
+ * access with mprotect(PROT_NONE), which keeps the host's mapping (and its
+ * boundaries) for the next map of the same range; arch_vrange_reset() is the
+ * real teardown, merging everything back into the reservation.
+ */
+#define RESERVE_FLAGS	(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+
+int arch_vrange_reserve(uint64_t size, uint64_t align, void **base)
+{
+	size_t span = (size_t)(size + align);
+	char *res = mmap(NULL, span, PROT_NONE, RESERVE_FLAGS, -1, 0);
+
+	if (res == MAP_FAILED)
+		return -errno;
+	char *aligned = (char *)(((uintptr_t)res + align - 1) & ~(uintptr_t)(align - 1));
+
+	if (aligned > res)
+		munmap(res, (size_t)(aligned - res));
+	if (res + span > aligned + size)
+		munmap(aligned + size, (size_t)(res + span - (aligned + size)));
+	*base = aligned;
+	return 0;
+}
+
+void arch_vrange_release(void *base, uint64_t size)
+{
+	munmap(base, (size_t)size);
+}
+
+static int host_prot(int prot)
+{
+	return ((prot & ARCH_PROT_READ) ? PROT_READ : 0) |
+	       ((prot & ARCH_PROT_WRITE) ? PROT_WRITE : 0);
+}
+
+int arch_map_ram(void *va, uint64_t phys, size_t len, int prot)
+{
+	if (phys + len > ram_bytes)
+		return -EINVAL;
+	if (mmap(va, len, host_prot(prot), MAP_SHARED | MAP_FIXED, ram_fd,
+		 (off_t)phys) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+int arch_unmap_ram(void *va, size_t len)
+{
+	if (mprotect(va, len, PROT_NONE) == 0)
+		return 0;
+	/* mprotect can need a split the host refuses; the full reset merges
+	 * instead, so it only fails if the host is out of memory itself. */
+	return arch_vrange_reset(va, len);
+}
+
+int arch_vrange_reset(void *va, size_t len)
+{
+	if (mmap(va, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+long arch_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+long arch_nr_host_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
