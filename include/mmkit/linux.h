@@ -199,6 +199,10 @@ extern unsigned long mmk_vmalloc_start, mmk_vmalloc_end;
 void *mmk_vmalloc(unsigned long size);
 void *mmk_vzalloc(unsigned long size);
 void *mmk___vmalloc(unsigned long size, gfp_t gfp);
+/* Linux's __vmalloc_node(): @align a power of two (bytes), @node ignored
+ * (one node), @caller what vmallocinfo names (NULL: the caller). */
+void *mmk___vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp,
+			 int node, const void *caller);
 void mmk_vfree(const void *addr);
 void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 	       pgprot_t prot);
@@ -214,6 +218,8 @@ void mmk_vm_unmap_aliases(void);
 #define vmalloc		mmk_vmalloc
 #define vzalloc		mmk_vzalloc
 #define __vmalloc	mmk___vmalloc
+#define __vmalloc_node	mmk___vmalloc_node
+#define NUMA_NO_NODE	(-1)
 #define vfree		mmk_vfree
 #define vmap		mmk_vmap
 #define vunmap		mmk_vunmap

@@ -617,7 +617,7 @@ static void discard_area(struct vmap_area *va, bool free_frames)
 	free_vmap_area(va);
 }
 
-static void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp,
+static void *vmalloc_node_caller(unsigned long size, unsigned long align, gfp_t gfp,
 			    unsigned long flags, const void *caller)
 {
 	gfp_t nested_gfp = (gfp & (GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY |
@@ -671,7 +671,7 @@ no_vm:
 	if (nr_pages <= VM_INLINE_PAGES) {
 		vm->pages = vm->inline_pages;
 	} else if (array_size > PAGE_SIZE) {
-		vm->pages = __vmalloc_node(array_size, PAGE_SIZE, nested_gfp,
+		vm->pages = vmalloc_node_caller(array_size, PAGE_SIZE, nested_gfp,
 					   VM_ALLOC, caller);
 		vm->flags |= VM_VPAGES;
 	} else {
@@ -716,19 +716,33 @@ no_vm:
 
 void *mmk___vmalloc(unsigned long size, gfp_t gfp)
 {
-	return __vmalloc_node(size, PAGE_SIZE, gfp, VM_ALLOC,
+	return vmalloc_node_caller(size, PAGE_SIZE, gfp, VM_ALLOC,
 			      __builtin_return_address(0));
+}
+
+void *mmk___vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp,
+			 int node, const void *caller)
+{
+	(void)node;
+	if (align & (align - 1)) {
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn("WARNING: __vmalloc_node: alignment %#lx is not a power of two\n",
+				align);
+		return NULL;
+	}
+	return vmalloc_node_caller(size, align, gfp, VM_ALLOC,
+			      caller ? caller : __builtin_return_address(0));
 }
 
 void *mmk_vmalloc(unsigned long size)
 {
-	return __vmalloc_node(size, PAGE_SIZE, GFP_KERNEL, VM_ALLOC,
+	return vmalloc_node_caller(size, PAGE_SIZE, GFP_KERNEL, VM_ALLOC,
 			      __builtin_return_address(0));
 }
 
 void *mmk_vzalloc(unsigned long size)
 {
-	return __vmalloc_node(size, PAGE_SIZE, GFP_KERNEL | __GFP_ZERO, VM_ALLOC,
+	return vmalloc_node_caller(size, PAGE_SIZE, GFP_KERNEL | __GFP_ZERO, VM_ALLOC,
 			      __builtin_return_address(0));
 }
 
@@ -1164,7 +1178,7 @@ static void *kvmalloc_caller(size_t size, gfp_t gfp, const void *caller)
 				size);
 		return NULL;
 	}
-	return __vmalloc_node(size, PAGE_SIZE, gfp, VM_ALLOC, caller);
+	return vmalloc_node_caller(size, PAGE_SIZE, gfp, VM_ALLOC, caller);
 }
 
 void *mmk_kvmalloc(size_t size, gfp_t gfp)
