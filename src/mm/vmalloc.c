@@ -467,9 +467,11 @@ static void free_vmap_area(struct vmap_area *va)
 static unsigned int vm_area_alloc_pages(gfp_t gfp, unsigned int nr,
 					struct page **pages)
 {
-	gfp_t chunk_gfp = (gfp & ~__GFP_DIRECT_RECLAIM & ~__GFP_NOFAIL) |
+	gfp_t chunk_gfp = (gfp & ~__GFP_DIRECT_RECLAIM & ~__GFP_NOFAIL & ~__GFP_COMP) |
 			  __GFP_NOMEMALLOC | __GFP_NOWARN | __GFP_NORETRY;
 	unsigned int done = 0, max_order = MAX_PAGE_ORDER;
+
+	gfp &= ~__GFP_COMP;
 
 	while (done < nr) {
 		unsigned int want = nr - done;
@@ -591,12 +593,16 @@ static void vm_free_frames(struct page **pages, unsigned int nr)
 
 /* ---- vmalloc ------------------------------------------------------------ */
 
+static void __vfree(const void *addr, bool may_purge);
+
 static void free_pages_array(struct vm_struct *vm)
 {
 	if (!vm->pages || vm->pages == vm->inline_pages)
 		return;
+	/* A vmalloc'ed array goes on the purge list; never purge from
+	 * here, which may be the purge itself (it loops until empty). */
 	if (vm->flags & VM_VPAGES)
-		vfree(vm->pages);
+		__vfree(vm->pages, false);
 	else
 		kfree(vm->pages);
 	vm->pages = NULL;
@@ -646,6 +652,11 @@ static void *vmalloc_node_caller(unsigned long size, unsigned long align, gfp_t 
 	}
 	if (align < PAGE_SIZE)
 		align = PAGE_SIZE;
+	if (align > vmalloc_bytes) {
+		warn_alloc(gfp, "vmalloc error: size %lu, alignment %#lx exceeds the vmalloc range",
+			   real_size, align);
+		return NULL;
+	}
 	nr_pages = (unsigned int)(size >> PAGE_SHIFT);
 
 	/* A small area's page array lives in its vm_struct. */
@@ -840,13 +851,11 @@ static inline bool vmalloc_atomic_context(void)
 	return mmk_in_atomic();
 }
 
-void mmk_vfree(const void *addr)
+static void __vfree(const void *addr, bool may_purge)
 {
 	struct vmap_area *va;
 	bool purge = false;
 
-	if (!addr || not_booted())
-		return;
 	va = take_busy_area("vfree", addr, true, &purge);
 	if (!va)
 		return;
@@ -860,8 +869,15 @@ void mmk_vfree(const void *addr)
 	}
 	/* From atomic context the purge waits for the next vmalloc or vfree
 	 * that may sleep, or for reclaim (Linux defers it to a work item). */
-	if (purge && !vmalloc_atomic_context())
+	if (purge && may_purge && !vmalloc_atomic_context())
 		purge_vmap_area_lazy();
+}
+
+void mmk_vfree(const void *addr)
+{
+	if (!addr || not_booted())
+		return;
+	__vfree(addr, true);
 }
 
 void mmk_vunmap(const void *addr)
@@ -1469,6 +1485,7 @@ int vmalloc_init(uint64_t bytes)
 	busy_vmap_area_root = RB_ROOT;
 	vmap_lazy_nr = vmap_lazy_areas = vmap_dead_maps = 0;
 	ne_fit_spare = NULL;
+	purge_list_sorted = true;
 
 	/* Linux: 32 MiB of lazy pages per log2(CPUs) + 1; we also keep the
 	 * frames they hold to a 32nd of RAM. */
