@@ -704,14 +704,15 @@ no_vm:
 		return NULL;
 	}
 
-	err = vmap_pages_range(va->va_start, vm->pages, nr_pages,
-			       ARCH_PROT_READ | ARCH_PROT_WRITE, &vm->nr_runs);
+	vm->prot = ARCH_PROT_READ | ARCH_PROT_WRITE;
+	err = vmap_pages_range(va->va_start, vm->pages, nr_pages, vm->prot,
+			       &vm->nr_runs);
 	if (err == -ENOMEM) {
 		/* Give the host back its dead mappings and try once more. */
 		purge_vmap_area_lazy();
 		vmap_reset_free_ranges();
-		err = vmap_pages_range(va->va_start, vm->pages, nr_pages,
-				       ARCH_PROT_READ | ARCH_PROT_WRITE, &vm->nr_runs);
+		err = vmap_pages_range(va->va_start, vm->pages, nr_pages, vm->prot,
+				       &vm->nr_runs);
 	}
 	if (err) {
 		vmap_map_failed(vm, size, gfp, err);
@@ -1114,7 +1115,8 @@ void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 		vm->flags |= VM_VPAGES;
 	memcpy(vm->pages, pages, (size_t)count * sizeof(*pages));
 	vm->nr_pages = count;
-	err = vmap_pages_range(va->va_start, vm->pages, count, arch_prot(prot),
+	vm->prot = arch_prot(prot);
+	err = vmap_pages_range(va->va_start, vm->pages, count, vm->prot,
 			       &vm->nr_runs);
 	if (err) {
 		vmap_map_failed(vm, size, GFP_KERNEL, err);
@@ -1245,8 +1247,12 @@ void vmalloc_fault_report(unsigned long addr, unsigned int flags)
 	if (flags & ARCH_FAULT_KNOWN)
 		pr_alert("#PF: supervisor %s access in kernel mode\n",
 			 (flags & ARCH_FAULT_WRITE) ? "write" : "read");
-	pr_alert("#PF: error_code(0x%04x) - not-present page\n",
-		 (flags & ARCH_FAULT_WRITE) ? 2 : 0);
+	if (va && addr >= copy.va_start && addr < copy.va_end - PAGE_SIZE)
+		pr_alert("#PF: error_code(0x%04x) - permissions violation\n",
+			 (flags & ARCH_FAULT_WRITE) ? 3 : 1);
+	else
+		pr_alert("#PF: error_code(0x%04x) - not-present page\n",
+			 (flags & ARCH_FAULT_WRITE) ? 2 : 0);
 	if (!locked) {
 		pr_alert("mmkit: %#lx is in the vmalloc range (the area lock was busy; no area details)\n",
 			 addr);
@@ -1257,6 +1263,12 @@ void vmalloc_fault_report(unsigned long addr, unsigned int flags)
 			 copy.va_end - PAGE_SIZE - copy.va_start, vm.nr_pages,
 			 arch_symbolize((unsigned long)vm.caller, sym, sizeof(sym)),
 			 addr - (copy.va_end - PAGE_SIZE));
+	} else if (va && addr < copy.va_end && (flags & ARCH_FAULT_WRITE) &&
+		   !(vm.prot & ARCH_PROT_WRITE)) {
+		pr_alert("mmkit: %#lx is in %s area %#lx-%#lx (allocated by %s), mapped read-only: a write to it\n",
+			 addr, (vm.flags & VM_MAP) ? "vmap" : "vmalloc", copy.va_start,
+			 copy.va_end - PAGE_SIZE,
+			 arch_symbolize((unsigned long)vm.caller, sym, sizeof(sym)));
 	} else if (va && addr < copy.va_end) {
 		pr_alert("mmkit: %#lx is inside vmalloc area %#lx-%#lx (allocated by %s) but not mapped\n",
 			 addr, copy.va_start, copy.va_end,

@@ -24,6 +24,7 @@ struct vm_struct {
 	struct page **pages;	/* the frame behind each page */
 	unsigned int nr_pages;
 	unsigned int nr_runs;	/* host mappings: physically contiguous runs */
+	int prot;		/* ARCH_PROT_* the pages are mapped with */
 	const void *caller;	/* who asked (vmallocinfo's caller column) */
 	struct page *inline_pages[];	/* small areas: the page array */
 };
