@@ -265,13 +265,19 @@ static void check_not_booted(void)
 static void check_unknown(void)
 {
 	static const char *const missing[] = {
-		"nosuch", "", "vmallocinfo", "swaps", "iomem",
+		"nosuch", "", "swaps", "iomem", "vmallocinfo ",
 		"self/status", "self/smaps_rollup", "self/maps", "buddyinfo ",
+	};
+	static const char *const present[] = {
+		"buddyinfo", "pagetypeinfo", "zoneinfo", "meminfo", "vmstat", "slabinfo",
+		"vmallocinfo", "extfrag",
 	};
 	FILE *f = fopen("/dev/null", "w");
 
 	for (size_t i = 0; i < sizeof(missing) / sizeof(*missing); i++)
 		CHECK(mmk_report(missing[i], f) == -ENOENT, "'%s' is -ENOENT", missing[i]);
+	for (size_t i = 0; i < sizeof(present) / sizeof(*present); i++)
+		CHECK(mmk_report(present[i], f) == 0, "'%s' is a report", present[i]);
 	fclose(f);
 }
 

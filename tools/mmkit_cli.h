@@ -98,6 +98,30 @@ void free_slabinfo(struct slabinfo *si);
 const struct slabinfo_cache *slabinfo_find(const struct slabinfo *si, const char *name);
 
 /*
+ * /proc/vmallocinfo: one entry per line, in the report's order, split as a
+ * script reading the real file would: "0x<start>-0x<end> <size>", then the
+ * caller (%pS) and words ("pages=N", "vmalloc", "vmap", "vpages", "N0=N",
+ * ...), or "unpurged vm_area" for a lazily freed area. parse_vmallocinfo()
+ * mallocs @vi->area (free_vmallocinfo() frees it).
+ */
+struct vmallocinfo_area {
+	unsigned long start, end;	/* end includes the guard page */
+	unsigned long size;
+	char caller[128];		/* "function+0xoff/0xsize", or "" */
+	unsigned long pages;		/* pages=, 0 when absent */
+	bool unpurged, ioremap, vmalloc, vmap, user, vpages;
+};
+struct vmallocinfo {
+	int nr;
+	struct vmallocinfo_area *area;
+};
+int parse_vmallocinfo(const char *text, struct vmallocinfo *vi);
+void free_vmallocinfo(struct vmallocinfo *vi);
+/* The area that starts at @start, or NULL. */
+const struct vmallocinfo_area *vmallocinfo_find(const struct vmallocinfo *vi,
+						unsigned long start);
+
+/*
  * extfrag: debugfs unusable_index, then extfrag_index. Indices are kept in
  * thousandths, as the kernel computes them (1000 prints as 1.000).
  */

@@ -4,9 +4,10 @@
  *
  * mmk_report() writes into an open_memstream buffer, and the parsers below
  * know only Linux's formats (fs/proc/meminfo.c, mm/vmstat.c, the slabinfo
- * of mm/slab_common.c): they split lines and fields as a script reading
- * /proc would, so the demo's numbers are exactly what the reports say, and
- * a change that breaks the format breaks the demo too.
+ * of mm/slab_common.c, the vmallocinfo of mm/vmalloc.c): they split lines
+ * and fields as a script reading /proc would, so the demo's numbers are
+ * exactly what the reports say, and a change that breaks the format breaks
+ * the demo too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -303,6 +304,93 @@ const struct slabinfo_cache *slabinfo_find(const struct slabinfo *si, const char
 	for (int i = 0; i < si->nr; i++)
 		if (!strcmp(si->cache[i].name, name))
 			return &si->cache[i];
+	return NULL;
+}
+
+/*
+ * vmallocinfo lines: "0x%pK-0x%pK %7ld" and then space-separated words,
+ * the first of which is the caller unless it is one of the known words
+ * (Linux prints no caller for an area without one).
+ */
+static bool vmallocinfo_word(struct vmallocinfo_area *a, const char *w)
+{
+	if (!strncmp(w, "pages=", 6))
+		a->pages = strtoul(w + 6, NULL, 10);
+	else if (!strcmp(w, "ioremap"))
+		a->ioremap = true;
+	else if (!strcmp(w, "vmalloc"))
+		a->vmalloc = true;
+	else if (!strcmp(w, "vmap"))
+		a->vmap = true;
+	else if (!strcmp(w, "user"))
+		a->user = true;
+	else if (!strcmp(w, "vpages"))
+		a->vpages = true;
+	else if (!(w[0] == 'N' && strchr(w, '=')) && strncmp(w, "phys=", 5) &&
+		 strcmp(w, "sparse") && strcmp(w, "dma-coherent"))
+		return false;
+	return true;
+}
+
+int parse_vmallocinfo(const char *text, struct vmallocinfo *vi)
+{
+	const char *p = text;
+	char line[512];
+	int cap = 0;
+
+	vi->nr = 0;
+	vi->area = NULL;
+	while ((p = next_line(p, line, sizeof(line)))) {
+		struct vmallocinfo_area a;
+		char *w, *save = NULL;
+		int n = 0;
+
+		if (!line[0])
+			continue;
+		memset(&a, 0, sizeof(a));
+		if (sscanf(line, "0x%lx-0x%lx %lu%n", &a.start, &a.end, &a.size, &n) != 3)
+			goto bad;
+		if (!strcmp(line + n, " unpurged vm_area")) {
+			a.unpurged = true;
+		} else {
+			for (w = strtok_r(line + n, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+				if (vmallocinfo_word(&a, w))
+					continue;
+				if (a.caller[0])
+					goto bad;
+				snprintf(a.caller, sizeof(a.caller), "%s", w);
+			}
+		}
+		if (vi->nr == cap) {
+			struct vmallocinfo_area *na;
+
+			cap = cap ? cap * 2 : 64;
+			na = realloc(vi->area, (size_t)cap * sizeof(*na));
+			if (!na)
+				goto bad;
+			vi->area = na;
+		}
+		vi->area[vi->nr++] = a;
+	}
+	return 0;
+bad:
+	free_vmallocinfo(vi);
+	return -1;
+}
+
+void free_vmallocinfo(struct vmallocinfo *vi)
+{
+	free(vi->area);
+	vi->area = NULL;
+	vi->nr = 0;
+}
+
+const struct vmallocinfo_area *vmallocinfo_find(const struct vmallocinfo *vi,
+						unsigned long start)
+{
+	for (int i = 0; i < vi->nr; i++)
+		if (vi->area[i].start == start)
+			return &vi->area[i];
 	return NULL;
 }
 

@@ -169,7 +169,8 @@ uint64_t arch_now_ns(void);
 
 /* Dump the host call stack to the console (Linux's "Call Trace:"). */
 void arch_dump_stack(void);
-/* "function+0xoff" for a code address, or its hex value when unknown. */
+/* "function+0xoff/0xsize" for a code address (Linux's %pS), or its hex
+ * value when no exported symbol contains it. */
 const char *arch_symbolize(unsigned long addr, char *buf, size_t len);
 
 

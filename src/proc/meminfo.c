@@ -12,6 +12,7 @@
  * vm_commit_limit() with the default overcommit ratio.
  */
 #include "proc.h"
+#include "../mm/vmalloc.h"
 
 #define K(pages)	((pages) << (PAGE_SHIFT - 10))
 
@@ -117,9 +118,11 @@ int proc_meminfo_show(FILE *m)
 	show_val_kb(m, "WritebackTmp:   ", global_node_page_state_pages(NR_WRITEBACK_TEMP));
 	show_val_kb(m, "CommitLimit:    ", commit_limit);
 	show_val_kb(m, "Committed_AS:   ", 0);	/* no user memory yet */
-	/* The vmalloc range does not exist yet (vmalloc issue). */
-	fprintf(m, "VmallocTotal:   %8lu kB\n", 0UL);
-	show_val_kb(m, "VmallocUsed:    ", global_node_page_state_pages(NR_VMALLOC));
+	/* The size of the vmalloc= range; the pages vmalloc() holds (not
+	 * vmap()'s, which belong to their caller); VmallocChunk is 0, as
+	 * Linux has printed it for years. */
+	fprintf(m, "VmallocTotal:   %8lu kB\n", (unsigned long)(vmalloc_total_bytes() >> 10));
+	show_val_kb(m, "VmallocUsed:    ", vmalloc_nr_pages());
 	show_val_kb(m, "VmallocChunk:   ", 0);
 	show_val_kb(m, "Percpu:         ", 0);	/* no percpu allocator */
 	fprintf(m, "HardwareCorrupted: %5lu kB\n", 0UL);

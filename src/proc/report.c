@@ -2,16 +2,13 @@
 /*
  * mmk_report(): the table of /proc-style reports, by the name of the Linux
  * file each one reproduces. A report whose subsystem is not built yet
- * (vmallocinfo, swaps, iomem, self/status, self/smaps_rollup,
- * self/maps) is simply not in the table, so it answers -ENOENT like any
- * unknown name.
+ * (swaps, iomem, self/status, self/smaps_rollup, self/maps) is simply
+ * not in the table, so it answers -ENOENT like any unknown name.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "proc.h"
-
-/* slabinfo.c (belongs in proc.h with the other show functions) */
 
 static const struct proc_report {
 	const char *name;
@@ -23,6 +20,7 @@ static const struct proc_report {
 	{ "meminfo",		proc_meminfo_show },
 	{ "vmstat",		proc_vmstat_show },
 	{ "slabinfo",		proc_slabinfo_show },
+	{ "vmallocinfo",	proc_vmallocinfo_show },
 	/* debugfs extfrag/unusable_index, then extfrag/extfrag_index */
 	{ "extfrag",		proc_extfrag_show },
 };

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +57,34 @@ void arch_halt(void)
 	abort();
 }
 
+/*
+ * Linux's %pS: "function+0xoff/0xsize", the offset of @addr in the
+ * function that holds it and that function's length. The symbol comes
+ * from the dynamic symbol table (dladdr1), so only exported functions have
+ * names: programs link with -rdynamic and default visibility for that.
+ * When the nearest symbol below @addr is too short to hold it, @addr is
+ * in a function the table does not list (a static one): its hex value is
+ * printed, as Linux prints an address kallsyms does not know. A symbol
+ * without a recorded size prints as "function+0xoff".
+ */
 const char *arch_symbolize(unsigned long addr, char *buf, size_t len)
 {
+	const ElfW(Sym) *sym = NULL;
+	unsigned long off;
 	Dl_info info;
 
-	if (dladdr((void *)addr, &info) && info.dli_sname)
-		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
-			 addr - (unsigned long)info.dli_saddr);
-	else
+	if (!dladdr1((void *)addr, &info, (void **)&sym, RTLD_DL_SYMENT) ||
+	    !info.dli_sname || !info.dli_saddr) {
 		snprintf(buf, len, "0x%lx", addr);
+		return buf;
+	}
+	off = addr - (unsigned long)info.dli_saddr;
+	if (sym && sym->st_size && off < sym->st_size)
+		snprintf(buf, len, "%s+0x%lx/0x%lx", info.dli_sname, off,
+			 (unsigned long)sym->st_size);
+	else if (sym && sym->st_size)
+		snprintf(buf, len, "0x%lx", addr);
+	else
+		snprintf(buf, len, "%s+0x%lx", info.dli_sname, off);
 	return buf;
 }
