@@ -13,9 +13,9 @@
  * boot), so the work a chapter does before a step cannot decide it.
  *
  * This file holds the tour and chapter 1 (the buddy allocator);
- * demo_kmalloc.c holds chapter 2 (kmalloc and the slab allocator). Later
- * issues add chapters (vmalloc, user memory, swap, DMA) as new rows of
- * the table.
+ * demo_kmalloc.c holds chapter 2 (kmalloc and the slab allocator),
+ * demo_vmalloc.c chapter 3 (vmalloc). Later issues add chapters (user
+ * memory, swap, DMA) as new rows of the table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -809,7 +809,8 @@ int chapter_buddy(struct demo *d)
 static const struct chapter chapters[] = {
 	{ "The machine and the buddy allocator", chapter_buddy },
 	{ "kmalloc and the slab allocator", chapter_kmalloc },
-	/* Later issues: vmalloc, user memory, swap, DMA. */
+	{ "vmalloc", chapter_vmalloc },
+	/* Later issues: user memory, swap, DMA. */
 };
 
 int cmd_demo(const char *cmdline)

@@ -5,7 +5,8 @@
  * decides by, and the experiment that fragments memory (chapter 1 runs it
  * on the page allocator, chapter 2 runs it again under kmalloc).
  *
- * demo.c holds the tour and chapter 1; demo_kmalloc.c holds chapter 2.
+ * demo.c holds the tour and chapter 1; demo_kmalloc.c holds chapter 2,
+ * demo_vmalloc.c chapter 3 (which fragments memory once more, for vmalloc).
  */
 #ifndef MMKIT_DEMO_H
 #define MMKIT_DEMO_H
@@ -74,5 +75,6 @@ void page_set_release(struct page_set *set);
 
 int chapter_buddy(struct demo *d);
 int chapter_kmalloc(struct demo *d);
+int chapter_vmalloc(struct demo *d);
 
 #endif

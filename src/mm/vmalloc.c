@@ -1226,8 +1226,8 @@ void mmk_kvfree(const void *addr)
  */
 void vmalloc_fault_report(unsigned long addr, unsigned int flags)
 {
-	struct vmap_area *va = NULL, copy;
-	struct vm_struct vm;
+	struct vmap_area *va = NULL, copy = { 0 };
+	struct vm_struct vm = { 0 };
 	char sym[128];
 	bool locked = false;
 
