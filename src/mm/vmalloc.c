@@ -87,6 +87,7 @@ static struct list_head purge_vmap_area_list;
 static unsigned long vmap_lazy_nr;		/* pages on the purge list */
 static unsigned long vmap_lazy_areas;
 static unsigned long vmap_dead_maps;		/* host mappings left by purges */
+static unsigned long vmap_live_runs;		/* runs of busy and lazy areas */
 static struct vmap_area *ne_fit_spare;		/* for a split into two */
 static struct kmem_cache *vmap_area_cachep;
 static uint64_t vmalloc_bytes;
@@ -444,12 +445,14 @@ no_space:
 	return NULL;
 }
 
-/* Return a torn-down area's addresses to the free tree. */
-static void free_vmap_area(struct vmap_area *va)
+/* Return a torn-down area's addresses to the free tree; @runs: the host
+ * mappings it had (0 if it never was mapped). */
+static void free_vmap_area(struct vmap_area *va, unsigned int runs)
 {
 	struct vmap_area *spent;
 
 	spin_lock(&vmap_area_lock);
+	vmap_live_runs -= runs;
 	spent = free_merge_or_add(va);
 	spin_unlock(&vmap_area_lock);
 	if (spent)
@@ -512,14 +515,25 @@ static int arch_prot(pgprot_t prot)
 
 static void vmap_reset_free_ranges(void);
 
+static inline unsigned int count_runs(struct page **pages, unsigned int nr)
+{
+	unsigned int runs = nr ? 1 : 0;
+
+	for (unsigned int i = 1; i < nr; i++)
+		runs += pages[i] != pages[i - 1] + 1;
+	return runs;
+}
+
 /*
  * The page-table write: map @pages at @addr, one host call per run of
- * physically consecutive frames. On failure nothing stays accessible.
+ * physically consecutive frames. On failure nothing stays mapped: the
+ * partial mappings are given back to the host outright (not just made
+ * inaccessible), since a failure is most likely the host's mapping limit.
  */
 static int vmap_pages_range(unsigned long addr, struct page **pages,
-			    unsigned int nr, int prot, unsigned int *nr_runs)
+			    unsigned int nr, int prot)
 {
-	unsigned int i = 0, runs = 0;
+	unsigned int i = 0;
 	int err = 0;
 
 	while (i < nr) {
@@ -533,29 +547,113 @@ static int vmap_pages_range(unsigned long addr, struct page **pages,
 				   (size_t)n << PAGE_SHIFT, prot);
 		if (err)
 			break;
-		runs++;
 		i += n;
 	}
 	if (err && i)
-		arch_unmap_ram((void *)addr, (size_t)i << PAGE_SHIFT);
-	*nr_runs = runs;
+		arch_vrange_release_reserve((void *)addr, (size_t)i << PAGE_SHIFT);
 	return err;
 }
 
-static void vmap_map_failed(struct vm_struct *vm, unsigned long size, gfp_t gfp,
-			    int err)
+/*
+ * vm.max_map_count. Each run is a host mapping and splits the reserved
+ * range once more, so an area costs up to two per run, and lazily freed
+ * and dead mappings count too. vmalloc leaves MAP_HEADROOM of the limit to
+ * the program (its malloc, its threads). Reading the host's count means
+ * reading /proc/self/maps, so it is only done when vmalloc's own worst
+ * case comes near the limit, and then at most once per MAP_RECHECK runs.
+ */
+#define MAP_HEADROOM	1024
+#define MAP_RECHECK	256
+static long host_map_limit;		/* vm.max_map_count at boot, -1 unknown */
+static long host_maps_seen = -1;	/* the host's count when last read */
+static unsigned long runs_since_seen;
+
+static spinlock_t host_maps_lock = __SPIN_LOCK_UNLOCKED;
+static bool __host_maps_available(unsigned long runs, long *have);
+
+static bool host_maps_available(unsigned long runs, long *have)
+{
+	unsigned long worst;
+	bool ok;
+
+	*have = -1;
+	if (host_map_limit <= 0)
+		return true;
+	worst = 2 * (__atomic_load_n(&vmap_live_runs, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&vmap_dead_maps, __ATOMIC_RELAXED) + runs) + 64;
+	if (worst + MAP_HEADROOM <= (unsigned long)host_map_limit / 2)
+		return true;
+	spin_lock(&host_maps_lock);
+	ok = __host_maps_available(runs, have);
+	spin_unlock(&host_maps_lock);
+	return ok;
+}
+
+static bool __host_maps_available(unsigned long runs, long *have)
+{
+	if (host_maps_seen < 0 || runs_since_seen + runs > MAP_RECHECK ||
+	    host_maps_seen + 2 * (long)(runs_since_seen + runs) + MAP_HEADROOM > host_map_limit) {
+		host_maps_seen = arch_nr_host_mappings();
+		runs_since_seen = 0;
+		if (host_maps_seen < 0)
+			return true;
+	}
+	*have = host_maps_seen + 2 * (long)runs_since_seen;
+	if (*have + 2 * (long)runs + MAP_HEADROOM > host_map_limit)
+		return false;
+	runs_since_seen += runs;
+	return true;
+}
+
+static void vmap_map_failed(unsigned long size, gfp_t gfp, int err,
+			    unsigned int runs, long have)
 {
 	if (gfp & __GFP_NOWARN)
 		return;
 	if (err == -ENOMEM) {
-		long limit = arch_max_map_count(), have = arch_nr_host_mappings();
-
-		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages: the host refused a mapping (vm.max_map_count is %ld and the process has %ld mappings; this area needed %u runs of contiguous frames)",
-			   size, limit, have, vm->nr_runs);
+		if (have < 0)
+			have = arch_nr_host_mappings();
+		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages: this area needs %u host mappings (runs of contiguous frames); the process has %ld and vm.max_map_count is %ld, of which vmalloc leaves %d to the program",
+			   size, runs, have, host_map_limit, MAP_HEADROOM);
 	} else {
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages (error %d)",
 			   size, err);
 	}
+}
+
+/*
+ * Map an area's pages: check the host has mappings to spare, map, and on
+ * the host's refusal give back what purging and resetting can and try
+ * once more. Returns 0 or -errno with the failure reported.
+ */
+static int map_area(struct vmap_area *va, struct vm_struct *vm, gfp_t gfp)
+{
+	unsigned int runs = count_runs(vm->pages, vm->nr_pages);
+	bool retried = false;
+	long have;
+	int err;
+
+	for (;;) {
+		err = host_maps_available(runs, &have) ? 0 : -ENOMEM;
+		if (!err)
+			err = vmap_pages_range(va->va_start, vm->pages, vm->nr_pages,
+					       vm->prot);
+		if (err != -ENOMEM || retried || !(gfp & __GFP_DIRECT_RECLAIM))
+			break;
+		/* Give the host back lazy and dead mappings; try once more. */
+		purge_vmap_area_lazy();
+		vmap_reset_free_ranges();
+		spin_lock(&host_maps_lock);
+		host_maps_seen = -1;
+		spin_unlock(&host_maps_lock);
+		retried = true;
+	}
+	if (err) {
+		vmap_map_failed((unsigned long)vm->nr_pages << PAGE_SHIFT, gfp, err, runs, have);
+		return err;
+	}
+	vm->nr_runs = runs;
+	return 0;
 }
 
 /*
@@ -620,7 +718,7 @@ static void discard_area(struct vmap_area *va, bool free_frames)
 		vm_free_frames(vm->pages, vm->nr_pages);
 	free_pages_array(vm);
 	kfree(vm);
-	free_vmap_area(va);
+	free_vmap_area(va, 0);
 }
 
 static void *vmalloc_node_caller(unsigned long size, unsigned long align, gfp_t gfp,
@@ -634,7 +732,6 @@ static void *vmalloc_node_caller(unsigned long size, unsigned long align, gfp_t 
 	struct vm_struct *vm;
 	struct vmap_area *va;
 	size_t array_size;
-	int err;
 
 	if (not_booted())
 		return NULL;
@@ -705,22 +802,13 @@ no_vm:
 	}
 
 	vm->prot = ARCH_PROT_READ | ARCH_PROT_WRITE;
-	err = vmap_pages_range(va->va_start, vm->pages, nr_pages, vm->prot,
-			       &vm->nr_runs);
-	if (err == -ENOMEM) {
-		/* Give the host back its dead mappings and try once more. */
-		purge_vmap_area_lazy();
-		vmap_reset_free_ranges();
-		err = vmap_pages_range(va->va_start, vm->pages, nr_pages, vm->prot,
-				       &vm->nr_runs);
-	}
-	if (err) {
-		vmap_map_failed(vm, size, gfp, err);
+	if (map_area(va, vm, gfp)) {
 		discard_area(va, true);
 		return NULL;
 	}
 	spin_lock(&vmap_area_lock);
 	vmalloc_stat_add_locked(nr_pages);
+	vmap_live_runs += vm->nr_runs;
 	__atomic_store_n(&vm->flags, vm->flags & ~VM_UNINITIALIZED, __ATOMIC_RELEASE);
 	spin_unlock(&vmap_area_lock);
 	return vm->addr;
@@ -862,10 +950,13 @@ static void __vfree(const void *addr, bool may_purge)
 		return;
 	if (va->vm->flags & VM_MAP) {
 		/* A vmap()ed area: the caller owns the frames. */
+		unsigned int runs = va->vm->nr_runs;
+
 		arch_unmap_ram((void *)va->va_start, va_size(va) - PAGE_SIZE);
 		free_pages_array(va->vm);
 		kfree(va->vm);
-		free_vmap_area(va);
+		__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
+		free_vmap_area(va, runs);
 		return;
 	}
 	/* From atomic context the purge waits for the next vmalloc or vfree
@@ -884,6 +975,7 @@ void mmk_vfree(const void *addr)
 void mmk_vunmap(const void *addr)
 {
 	struct vmap_area *va;
+	unsigned int runs;
 
 	if (!addr || not_booted())
 		return;
@@ -900,10 +992,12 @@ void mmk_vunmap(const void *addr)
 		vfree(addr);
 		return;
 	}
+	runs = va->vm->nr_runs;
 	arch_unmap_ram((void *)va->va_start, va_size(va) - PAGE_SIZE);
 	free_pages_array(va->vm);
 	kfree(va->vm);
-	free_vmap_area(va);
+	__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
+	free_vmap_area(va, runs);
 }
 
 /* ---- The lazy purge ----------------------------------------------------- */
@@ -987,7 +1081,8 @@ static unsigned long __purge_vmap_area_lazy(void)
 	/* 3. Then the addresses, under one lock. */
 	spin_lock(&vmap_area_lock);
 	vmalloc_stat_add_locked(-(long)freed);
-	vmap_dead_maps += runs;
+	vmap_live_runs -= runs;
+	__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
 	for (p = chain; p;) {
 		struct vmap_area *va = list_entry(p, struct vmap_area, list);
 
@@ -1058,7 +1153,6 @@ void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 	unsigned long size = (unsigned long)count << PAGE_SHIFT;
 	struct vm_struct *vm;
 	struct vmap_area *va;
-	int err;
 
 	if (not_booted())
 		return NULL;
@@ -1116,15 +1210,15 @@ void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 	memcpy(vm->pages, pages, (size_t)count * sizeof(*pages));
 	vm->nr_pages = count;
 	vm->prot = arch_prot(prot);
-	err = vmap_pages_range(va->va_start, vm->pages, count, vm->prot,
-			       &vm->nr_runs);
-	if (err) {
-		vmap_map_failed(vm, size, GFP_KERNEL, err);
+	if (map_area(va, vm, GFP_KERNEL)) {
 		vm->nr_pages = 0;
 		discard_area(va, false);
 		return NULL;
 	}
+	spin_lock(&vmap_area_lock);
+	vmap_live_runs += vm->nr_runs;
 	__atomic_store_n(&vm->flags, vm->flags & ~VM_UNINITIALIZED, __ATOMIC_RELEASE);
+	spin_unlock(&vmap_area_lock);
 	return vm->addr;
 }
 
@@ -1496,6 +1590,10 @@ int vmalloc_init(uint64_t bytes)
 	free_vmap_area_root = RB_ROOT;
 	busy_vmap_area_root = RB_ROOT;
 	vmap_lazy_nr = vmap_lazy_areas = vmap_dead_maps = 0;
+	vmap_live_runs = 0;
+	host_maps_seen = -1;
+	runs_since_seen = 0;
+	host_map_limit = arch_max_map_count();
 	ne_fit_spare = NULL;
 	purge_list_sorted = true;
 
