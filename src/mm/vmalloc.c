@@ -1365,11 +1365,11 @@ void vmalloc_fault_report(unsigned long addr, unsigned int flags)
 			 arch_symbolize((unsigned long)vm.caller, sym, sizeof(sym)));
 	} else if (va && addr < copy.va_end) {
 		pr_alert("mmkit: %#lx is inside vmalloc area %#lx-%#lx (allocated by %s) but not mapped\n",
-			 addr, copy.va_start, copy.va_end,
+			 addr, copy.va_start, copy.va_end - PAGE_SIZE,
 			 arch_symbolize((unsigned long)vm.caller, sym, sizeof(sym)));
 	} else if (va) {
-		pr_alert("mmkit: %#lx is in no vmalloc area (freed, or never allocated); the nearest area below is %#lx-%#lx, allocated by %s\n",
-			 addr, copy.va_start, copy.va_end,
+		pr_alert("mmkit: %#lx is in no vmalloc area (freed, or never allocated); the nearest area below is %#lx-%#lx (and its guard page), allocated by %s\n",
+			 addr, copy.va_start, copy.va_end - PAGE_SIZE,
 			 arch_symbolize((unsigned long)vm.caller, sym, sizeof(sym)));
 	} else {
 		pr_alert("mmkit: %#lx is in no vmalloc area (freed, or never allocated)\n", addr);
