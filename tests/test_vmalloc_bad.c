@@ -417,7 +417,7 @@ static void guard_fault(const struct fault_case *c, const char *what)
 	if (c->freed) {
 		CHECK(strstr(out, "is in no vmalloc area") != NULL,
 		      "%s: \"is in no vmalloc area\"; output:\n%s", what, out);
-		CHECK(strstr(out, "guard page") == NULL, "%s: not called a guard page; output:\n%s",
+		CHECK(strstr(out, "is the guard page") == NULL, "%s: not called a guard page; output:\n%s",
 		      what, out);
 	} else {
 		CHECK(strstr(out, "guard page of vmalloc area") != NULL,
