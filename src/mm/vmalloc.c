@@ -558,51 +558,72 @@ static int vmap_pages_range(unsigned long addr, struct page **pages,
  * vm.max_map_count. Each run is a host mapping and splits the reserved
  * range once more, so an area costs up to two per run, and lazily freed
  * and dead mappings count too. vmalloc leaves MAP_HEADROOM of the limit to
- * the program (its malloc, its threads). Reading the host's count means
- * reading /proc/self/maps, so it is only done when vmalloc's own worst
- * case comes near the limit, and then at most once per MAP_RECHECK runs.
+ * the program (its malloc, its threads).
+ *
+ * The check costs nothing while vmalloc's own worst case (two host
+ * mappings per live run and per dead one) is below half the limit. Past
+ * that, if the dead mappings are what pushes it over, they are reset (one
+ * host call per free range). Only when the live areas alone come near the
+ * limit is the host's own count read (/proc/self/maps: milliseconds with
+ * tens of thousands of mappings), and then again only after an eighth of
+ * the room it showed has been used.
  */
 #define MAP_HEADROOM	1024
-#define MAP_RECHECK	256
+#define MAP_RECHECK_MIN	256
 static long host_map_limit;		/* vm.max_map_count at boot, -1 unknown */
 static long host_maps_seen = -1;	/* the host's count when last read */
-static unsigned long runs_since_seen;
+static unsigned long runs_since_seen, recheck_after;
 
 static spinlock_t host_maps_lock = __SPIN_LOCK_UNLOCKED;
-static bool __host_maps_available(unsigned long runs, long *have);
 
-static bool host_maps_available(unsigned long runs, long *have)
+enum maps_verdict { MAPS_OK, MAPS_RESET_DEAD, MAPS_FULL };
+
+static unsigned long vmalloc_worst_maps(unsigned long live, unsigned long dead,
+					unsigned long runs)
 {
-	unsigned long worst;
-	bool ok;
-
-	*have = -1;
-	if (host_map_limit <= 0)
-		return true;
-	worst = 2 * (__atomic_load_n(&vmap_live_runs, __ATOMIC_RELAXED) +
-		     __atomic_load_n(&vmap_dead_maps, __ATOMIC_RELAXED) + runs) + 64;
-	if (worst + MAP_HEADROOM <= (unsigned long)host_map_limit / 2)
-		return true;
-	spin_lock(&host_maps_lock);
-	ok = __host_maps_available(runs, have);
-	spin_unlock(&host_maps_lock);
-	return ok;
+	return 2 * (live + dead + runs) + 64 + MAP_HEADROOM;
 }
 
-static bool __host_maps_available(unsigned long runs, long *have)
+static enum maps_verdict __host_maps_check(unsigned long runs, long *have)
 {
-	if (host_maps_seen < 0 || runs_since_seen + runs > MAP_RECHECK ||
+	long room;
+
+	if (host_maps_seen < 0 || runs_since_seen + runs > recheck_after ||
 	    host_maps_seen + 2 * (long)(runs_since_seen + runs) + MAP_HEADROOM > host_map_limit) {
 		host_maps_seen = arch_nr_host_mappings();
 		runs_since_seen = 0;
 		if (host_maps_seen < 0)
-			return true;
+			return MAPS_OK;
+		room = host_map_limit - MAP_HEADROOM - host_maps_seen;
+		recheck_after = room > 8 * MAP_RECHECK_MIN ? (unsigned long)room / 8 :
+							    MAP_RECHECK_MIN;
 	}
 	*have = host_maps_seen + 2 * (long)runs_since_seen;
 	if (*have + 2 * (long)runs + MAP_HEADROOM > host_map_limit)
-		return false;
+		return MAPS_FULL;
 	runs_since_seen += runs;
-	return true;
+	return MAPS_OK;
+}
+
+static enum maps_verdict host_maps_check(unsigned long runs, long *have)
+{
+	unsigned long live = __atomic_load_n(&vmap_live_runs, __ATOMIC_RELAXED);
+	unsigned long dead = __atomic_load_n(&vmap_dead_maps, __ATOMIC_RELAXED);
+	unsigned long half;
+	enum maps_verdict v;
+
+	*have = -1;
+	if (host_map_limit <= 0)
+		return MAPS_OK;
+	half = (unsigned long)host_map_limit / 2;
+	if (vmalloc_worst_maps(live, dead, runs) <= half)
+		return MAPS_OK;
+	if (dead && vmalloc_worst_maps(live, 0, runs) <= half)
+		return MAPS_RESET_DEAD;
+	spin_lock(&host_maps_lock);
+	v = __host_maps_check(runs, have);
+	spin_unlock(&host_maps_lock);
+	return v;
 }
 
 static void vmap_map_failed(unsigned long size, gfp_t gfp, int err,
@@ -633,8 +654,14 @@ static int map_area(struct vmap_area *va, struct vm_struct *vm, gfp_t gfp)
 	long have;
 	int err;
 
-	for (;;) {
-		err = host_maps_available(runs, &have) ? 0 : -ENOMEM;
+	for (int resets = 0;;) {
+		enum maps_verdict v = host_maps_check(runs, &have);
+
+		if (v == MAPS_RESET_DEAD && resets++ < 2) {
+			vmap_reset_free_ranges();
+			continue;
+		}
+		err = v == MAPS_FULL ? -ENOMEM : 0;
 		if (!err)
 			err = vmap_pages_range(va->va_start, vm->pages, vm->nr_pages,
 					       vm->prot);
@@ -1101,7 +1128,7 @@ static void purge_vmap_area_lazy(void)
 	/* Freeing a vmalloc'ed page array lands on the list again. */
 	while (__purge_vmap_area_lazy())
 		;
-	if (vmap_dead_maps > DEAD_MAPS_MAX)
+	if (__atomic_load_n(&vmap_dead_maps, __ATOMIC_RELAXED) > DEAD_MAPS_MAX)
 		vmap_reset_free_ranges();
 	spin_unlock(&vmap_purge_lock);
 }
@@ -1119,7 +1146,7 @@ static void vmap_reset_free_ranges(void)
 
 		arch_vrange_reset((void *)va->va_start, va_size(va));
 	}
-	vmap_dead_maps = 0;
+	__atomic_store_n(&vmap_dead_maps, 0, __ATOMIC_RELAXED);
 	spin_unlock(&vmap_area_lock);
 }
 
@@ -1592,7 +1619,7 @@ int vmalloc_init(uint64_t bytes)
 	vmap_lazy_nr = vmap_lazy_areas = vmap_dead_maps = 0;
 	vmap_live_runs = 0;
 	host_maps_seen = -1;
-	runs_since_seen = 0;
+	runs_since_seen = recheck_after = 0;
 	host_map_limit = arch_max_map_count();
 	ne_fit_spare = NULL;
 	purge_list_sorted = true;

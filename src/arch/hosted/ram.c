@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -205,14 +206,16 @@ long arch_max_map_count(void)
 
 long arch_nr_host_mappings(void)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
+	char buf[65536];
 	long n = 0;
-	int c;
+	ssize_t got;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p))); p++)
+			n++;
+	close(fd);
+	return got < 0 ? -1 : n;
 }
