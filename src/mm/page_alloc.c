@@ -1330,10 +1330,22 @@ bool unsplit_page(struct page *page, unsigned int order)
 		    atomic_load_explicit(&p->_refcount, memory_order_relaxed) != 1)
 			return false;
 	}
+	/* Freeze each tail's reference 1 -> 0, so that a reference taken
+	 * meanwhile (a speculative get) makes us back off, not vanish. */
 	for (unsigned long i = 1; i < nr; i++) {
-		page[i].pg_state = PGS_TAIL;
-		atomic_store_explicit(&page[i]._refcount, 0, memory_order_relaxed);
+		int one = 1;
+
+		if (!atomic_compare_exchange_strong_explicit(&page[i]._refcount, &one, 0,
+							     memory_order_acq_rel,
+							     memory_order_relaxed)) {
+			while (--i >= 1)
+				atomic_store_explicit(&page[i]._refcount, 1,
+						      memory_order_relaxed);
+			return false;
+		}
 	}
+	for (unsigned long i = 1; i < nr; i++)
+		page[i].pg_state = PGS_TAIL;
 	page->pg_order = (uint8_t)order;
 	return true;
 }

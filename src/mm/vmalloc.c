@@ -88,7 +88,17 @@ static unsigned long vmap_lazy_nr;		/* pages on the purge list */
 static unsigned long vmap_lazy_areas;
 static unsigned long vmap_dead_maps;		/* host mappings left by purges */
 static unsigned long vmap_live_runs;		/* runs of busy and lazy areas */
+
+/* Written under vmap_area_lock, read without it by the mapping check. */
+static inline void vmap_live_runs_add_locked(long delta)
+{
+	__atomic_store_n(&vmap_live_runs, vmap_live_runs + (unsigned long)delta,
+			 __ATOMIC_RELAXED);
+}
 static struct vmap_area *ne_fit_spare;		/* for a split into two */
+/* Areas whose access the host refused to revoke: never reused (their
+ * frames stay allocated, a vmap's pages keep an extra reference). */
+static struct list_head vmap_stuck_list;
 static struct kmem_cache *vmap_area_cachep;
 static uint64_t vmalloc_bytes;
 static bool vmalloc_ready;
@@ -253,9 +263,11 @@ static struct vmap_area *free_merge_or_add(struct vmap_area *va)
 	}
 	if (next && next->va_start == va->va_end) {
 		if (prev && prev->va_end == va->va_start) {
-			prev->va_end = next->va_end;
+			unsigned long end = next->va_end;
+
 			rb_erase_augmented(&next->rb_node, &free_vmap_area_root,
 					   &free_vmap_area_rb_augment_cb);
+			prev->va_end = end;
 			free_propagate(prev);
 			next->va_start = next->va_end = 0;
 			/* @next is now the spare struct; keep @va's. */
@@ -425,6 +437,7 @@ retry:
 	va->va_start = start;
 	va->va_end = start + size;
 	va->vm = vm;
+	vm->addr = (void *)start;
 	busy_insert(va);
 	spin_unlock(&vmap_area_lock);
 	if (spare)
@@ -452,7 +465,8 @@ static void free_vmap_area(struct vmap_area *va, unsigned int runs)
 	struct vmap_area *spent;
 
 	spin_lock(&vmap_area_lock);
-	vmap_live_runs -= runs;
+	vmap_live_runs_add_locked(-(long)runs);
+	__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
 	spent = free_merge_or_add(va);
 	spin_unlock(&vmap_area_lock);
 	if (spent)
@@ -470,7 +484,8 @@ static void free_vmap_area(struct vmap_area *va, unsigned int runs)
 static unsigned int vm_area_alloc_pages(gfp_t gfp, unsigned int nr,
 					struct page **pages)
 {
-	gfp_t chunk_gfp = (gfp & ~__GFP_DIRECT_RECLAIM & ~__GFP_NOFAIL & ~__GFP_COMP) |
+	gfp_t chunk_gfp = (gfp & ~__GFP_DIRECT_RECLAIM & ~__GFP_NOFAIL & ~__GFP_COMP &
+			   ~__GFP_HIGH) |
 			  __GFP_NOMEMALLOC | __GFP_NOWARN | __GFP_NORETRY;
 	unsigned int done = 0, max_order = MAX_PAGE_ORDER;
 
@@ -550,7 +565,7 @@ static int vmap_pages_range(unsigned long addr, struct page **pages,
 		i += n;
 	}
 	if (err && i)
-		arch_vrange_release_reserve((void *)addr, (size_t)i << PAGE_SHIFT);
+		arch_vrange_reset((void *)addr, (size_t)i << PAGE_SHIFT);
 	return err;
 }
 
@@ -697,8 +712,9 @@ static void vm_free_frames(struct page **pages, unsigned int nr)
 		unsigned int order = 31 - (unsigned int)__builtin_clz(nr - i);
 		unsigned long pfn = pfn_of(pages[i]);
 
-		if (order > MAX_PAGE_ORDER)
-			order = MAX_PAGE_ORDER;
+		/* At most a pageblock: a block is filed under one migrate type. */
+		if (order > pageblock_order)
+			order = pageblock_order;
 		while (order && (pfn & ((1UL << order) - 1)))
 			order--;
 		while (order) {
@@ -790,6 +806,8 @@ static void *vmalloc_node_caller(unsigned long size, unsigned long align, gfp_t 
 	if (!vm)
 		goto no_vm;
 	vm->flags = flags | VM_UNINITIALIZED;
+	if (nr_pages > VM_INLINE_PAGES && (size_t)nr_pages * sizeof(struct page *) > PAGE_SIZE)
+		vm->flags |= VM_VPAGES;		/* decided before anyone can see it */
 	vm->caller = caller;
 	vm->size = size + PAGE_SIZE;
 	va = alloc_vmap_area(vm->size, align, gfp, vm);
@@ -808,7 +826,6 @@ no_vm:
 	} else if (array_size > PAGE_SIZE) {
 		vm->pages = vmalloc_node_caller(array_size, PAGE_SIZE, nested_gfp,
 					   VM_ALLOC, caller);
-		vm->flags |= VM_VPAGES;
 	} else {
 		vm->pages = kmalloc(array_size, nested_gfp);
 	}
@@ -835,7 +852,7 @@ no_vm:
 	}
 	spin_lock(&vmap_area_lock);
 	vmalloc_stat_add_locked(nr_pages);
-	vmap_live_runs += vm->nr_runs;
+	vmap_live_runs_add_locked(vm->nr_runs);
 	__atomic_store_n(&vm->flags, vm->flags & ~VM_UNINITIALIZED, __ATOMIC_RELEASE);
 	spin_unlock(&vmap_area_lock);
 	return vm->addr;
@@ -875,8 +892,10 @@ void *mmk_vzalloc(unsigned long size)
 
 /* ---- Freeing ------------------------------------------------------------ */
 
+/* @near: a copy of the area @addr points into, @caller its caller, both
+ * taken under the lock (the area may be freed as soon as it is dropped). */
 static void vfree_report(const char *fn, const void *addr, const char *fmt,
-			 const struct vmap_area *near)
+			 const struct vmap_area *near, const void *caller)
 {
 	char sym[128];
 
@@ -884,11 +903,12 @@ static void vfree_report(const char *fn, const void *addr, const char *fmt,
 	pr_warn(fmt, addr);
 	pr_warn("WARNING: CPU: %d PID: %d at mm/vmalloc.c %s\n",
 		arch_smp_processor_id(), arch_current_pid(), fn);
-	if (near && near->vm)
+	if (near)
 		pr_warn("mmkit: %#lx is %lu bytes into the area %#lx-%#lx (%lu bytes) allocated by %s\n",
 			(unsigned long)addr, (unsigned long)addr - near->va_start,
-			near->va_start, near->va_end, near->va_end - near->va_start,
-			arch_symbolize((unsigned long)near->vm->caller, sym, sizeof(sym)));
+			near->va_start, near->va_end - PAGE_SIZE,
+			near->va_end - PAGE_SIZE - near->va_start,
+			arch_symbolize((unsigned long)caller, sym, sizeof(sym)));
 	arch_dump_stack();
 	pr_warn("---[ end trace 0000000000000000 ]---\n");
 	pr_warn("mmkit: nothing was freed; every vmalloc area is unchanged\n");
@@ -905,13 +925,48 @@ static bool on_purge_list(unsigned long addr)
 }
 
 /*
+ * Revoke access to [@start, @start + @len) before its frames may go back.
+ * If the host refuses (it is at its mapping limit and the change needs a
+ * split), give it back the dead mappings and try again.
+ */
+static int revoke_range(unsigned long start, unsigned long len)
+{
+	int err = arch_unmap_ram((void *)start, len);
+
+	if (err) {
+		vmap_reset_free_ranges();
+		err = arch_unmap_ram((void *)start, len);
+	}
+	return err;
+}
+
+/*
+ * The host would not revoke access to @va: keep it out of circulation, so
+ * that no frame it maps is ever reused. A vmap()'s pages belong to the
+ * caller, who will free them: an extra reference keeps them allocated.
+ */
+static void vmap_area_stuck(struct vmap_area *va, int err)
+{
+	struct vm_struct *vm = va->vm;
+
+	pr_err("mmkit: vmalloc: the host refused to unmap area %#lx-%#lx (error %d); its %u frames stay allocated and its addresses are never reused\n",
+	       va->va_start, va->va_end - PAGE_SIZE, err, vm->nr_pages);
+	if (vm->flags & VM_MAP)
+		for (unsigned int i = 0; i < vm->nr_pages; i++)
+			get_page(vm->pages[i]);
+	spin_lock(&vmap_area_lock);
+	list_add_tail(&va->list, &vmap_stuck_list);
+	spin_unlock(&vmap_area_lock);
+}
+
+/*
  * Find the live area that starts at @addr and take it out of the busy
  * tree, or report why there is none. With @lazy (vfree of a vmalloc()
  * area) the area goes straight onto the purge list under the same lock;
  * *purge then says whether the list is over its limits.
  */
 static struct vmap_area *take_busy_area(const char *fn, const void *addr,
-					bool lazy, bool *purge)
+					bool lazy, bool *purge, bool *not_vmap)
 {
 	unsigned long a = (unsigned long)addr;
 	struct vmap_area *va;
@@ -920,13 +975,19 @@ static struct vmap_area *take_busy_area(const char *fn, const void *addr,
 		vfree_report(fn, addr, vmalloc_addr_in_range(a) ?
 			     "Trying to vfree() bad address (%p): not page aligned\n" :
 			     "Trying to vfree() bad address (%p): not in the vmalloc range\n",
-			     NULL);
+			     NULL, NULL);
 		return NULL;
 	}
 	spin_lock(&vmap_area_lock);
 	va = busy_find(a);
 	if (va && va->va_start == a &&
 	    !(__atomic_load_n(&va->vm->flags, __ATOMIC_ACQUIRE) & VM_UNINITIALIZED)) {
+		if (not_vmap && !(va->vm->flags & VM_MAP)) {
+			/* vunmap() of a vmalloc() area: the caller decides. */
+			spin_unlock(&vmap_area_lock);
+			*not_vmap = true;
+			return NULL;
+		}
 		rb_erase(&va->rb_node, &busy_vmap_area_root);
 		if (lazy && !(va->vm->flags & VM_MAP)) {
 			if (!list_empty(&purge_vmap_area_list) &&
@@ -944,23 +1005,26 @@ static struct vmap_area *take_busy_area(const char *fn, const void *addr,
 	}
 	if (va) {
 		struct vmap_area copy = *va;
+		const void *caller = va->vm->caller;
 
 		spin_unlock(&vmap_area_lock);
 		vfree_report(fn, addr, "Trying to vfree() nonexistent vm area (%p): it points inside another area\n",
-			     &copy);
+			     &copy, caller);
 		return NULL;
 	}
 	if (on_purge_list(a)) {
 		spin_unlock(&vmap_area_lock);
 		vfree_report(fn, addr, "Trying to vfree() nonexistent vm area (%p): it was already freed (double free)\n",
-			     NULL);
+			     NULL, NULL);
 		return NULL;
 	}
 	spin_unlock(&vmap_area_lock);
 	vfree_report(fn, addr, "Trying to vfree() nonexistent vm area (%p): no area starts there (a double free, or a stale pointer?)\n",
-		     NULL);
+		     NULL, NULL);
 	return NULL;
 }
+
+static void vunmap_area(struct vmap_area *va);
 
 static inline bool vmalloc_atomic_context(void)
 {
@@ -972,18 +1036,12 @@ static void __vfree(const void *addr, bool may_purge)
 	struct vmap_area *va;
 	bool purge = false;
 
-	va = take_busy_area("vfree", addr, true, &purge);
+	va = take_busy_area("vfree", addr, true, &purge, NULL);
 	if (!va)
 		return;
 	if (va->vm->flags & VM_MAP) {
 		/* A vmap()ed area: the caller owns the frames. */
-		unsigned int runs = va->vm->nr_runs;
-
-		arch_unmap_ram((void *)va->va_start, va_size(va) - PAGE_SIZE);
-		free_pages_array(va->vm);
-		kfree(va->vm);
-		__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
-		free_vmap_area(va, runs);
+		vunmap_area(va);
 		return;
 	}
 	/* From atomic context the purge waits for the next vmalloc or vfree
@@ -999,32 +1057,39 @@ void mmk_vfree(const void *addr)
 	__vfree(addr, true);
 }
 
+/* Tear down a vmap()ed area now: its pages are the caller's, who may free
+ * them as soon as vunmap() returns. */
+static void vunmap_area(struct vmap_area *va)
+{
+	unsigned int runs = va->vm->nr_runs;
+	int err = revoke_range(va->va_start, va_size(va) - PAGE_SIZE);
+
+	if (err) {
+		vmap_area_stuck(va, err);
+		return;
+	}
+	free_pages_array(va->vm);
+	kfree(va->vm);
+	free_vmap_area(va, runs);
+}
+
 void mmk_vunmap(const void *addr)
 {
 	struct vmap_area *va;
-	unsigned int runs;
+	bool not_vmap = false;
 
 	if (!addr || not_booted())
 		return;
 	might_sleep();
-	va = take_busy_area("vunmap", addr, false, NULL);
-	if (!va)
-		return;
-	if (!(va->vm->flags & VM_MAP)) {
+	va = take_busy_area("vunmap", addr, false, NULL, &not_vmap);
+	if (not_vmap) {
 		pr_warn("WARNING: vunmap(%p) of a vmalloc() area: its pages would leak; freeing it as vfree() does\n",
 			addr);
-		spin_lock(&vmap_area_lock);
-		busy_insert(va);
-		spin_unlock(&vmap_area_lock);
 		vfree(addr);
 		return;
 	}
-	runs = va->vm->nr_runs;
-	arch_unmap_ram((void *)va->va_start, va_size(va) - PAGE_SIZE);
-	free_pages_array(va->vm);
-	kfree(va->vm);
-	__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
-	free_vmap_area(va, runs);
+	if (va)
+		vunmap_area(va);
 }
 
 /* ---- The lazy purge ----------------------------------------------------- */
@@ -1061,7 +1126,8 @@ static struct list_head *sort_chain(struct list_head *head, unsigned long n)
 static unsigned long __purge_vmap_area_lazy(void)
 {
 	struct list_head *chain, *p;
-	unsigned long n, freed = 0, runs = 0, run_start = 0, run_end = 0;
+	struct list_head *run_first;
+	unsigned long n, freed = 0, runs = 0;
 	bool sorted;
 
 	spin_lock(&vmap_area_lock);
@@ -1083,22 +1149,35 @@ static unsigned long __purge_vmap_area_lazy(void)
 		chain = sort_chain(chain, n);
 
 	/* 1. Revoke access, one host call per run of adjacent areas. */
-	for (p = chain; p; p = p->next) {
+	for (p = chain, run_first = chain; p; p = p->next) {
 		struct vmap_area *va = list_entry(p, struct vmap_area, list);
 
-		if (va->va_start != run_end) {
-			if (run_end)
-				arch_unmap_ram((void *)run_start, run_end - run_start);
-			run_start = va->va_start;
+		if (!p->next || list_entry(p->next, struct vmap_area, list)->va_start != va->va_end) {
+			int err = revoke_range(list_entry(run_first, struct vmap_area, list)->va_start,
+					       va->va_end - list_entry(run_first, struct vmap_area,
+								       list)->va_start);
+
+			for (struct list_head *q = run_first; err && q != p->next; q = q->next)
+				list_entry(q, struct vmap_area, list)->vm->flags |= VM_STUCK;
+			run_first = p->next;
 		}
-		run_end = va->va_end;
 	}
-	arch_unmap_ram((void *)run_start, run_end - run_start);
 
 	/* 2. Only now may the frames go back. */
-	for (p = chain; p; p = p->next) {
-		struct vm_struct *vm = list_entry(p, struct vmap_area, list)->vm;
+	for (struct list_head **pp = &chain; (p = *pp);) {
+		struct vmap_area *va = list_entry(p, struct vmap_area, list);
+		struct vm_struct *vm = va->vm;
 
+		if (vm->flags & VM_STUCK) {
+			*pp = p->next;		/* out of the chain, for good */
+			vmap_area_stuck(va, -ENOMEM);
+			spin_lock(&vmap_area_lock);
+			vmalloc_stat_add_locked(-(long)vm->nr_pages);
+			vmap_live_runs_add_locked(-(long)vm->nr_runs);
+			spin_unlock(&vmap_area_lock);
+			continue;
+		}
+		pp = &p->next;
 		vm_free_frames(vm->pages, vm->nr_pages);
 		freed += vm->nr_pages;
 		runs += vm->nr_runs;
@@ -1108,7 +1187,7 @@ static unsigned long __purge_vmap_area_lazy(void)
 	/* 3. Then the addresses, under one lock. */
 	spin_lock(&vmap_area_lock);
 	vmalloc_stat_add_locked(-(long)freed);
-	vmap_live_runs -= runs;
+	vmap_live_runs_add_locked(-(long)runs);
 	__atomic_fetch_add(&vmap_dead_maps, runs, __ATOMIC_RELAXED);
 	for (p = chain; p;) {
 		struct vmap_area *va = list_entry(p, struct vmap_area, list);
@@ -1220,20 +1299,21 @@ void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 	vm->flags = (flags & ~VM_ALLOC) | VM_MAP | VM_UNINITIALIZED;
 	vm->caller = __builtin_return_address(0);
 	vm->size = size + PAGE_SIZE;
-	va = alloc_vmap_area(vm->size, PAGE_SIZE, GFP_KERNEL, vm);
-	if (!va) {
-		kfree(vm);
-		return NULL;
-	}
-	vm->addr = (void *)va->va_start;
 	/* Keep our own copy of the page list: vmalloc_to_page() reads it. */
 	vm->pages = kvmalloc((size_t)count * sizeof(*pages), GFP_KERNEL);
 	if (!vm->pages) {
-		discard_area(va, false);
+		kfree(vm);
 		return NULL;
 	}
 	if (is_vmalloc_addr(vm->pages))
 		vm->flags |= VM_VPAGES;
+	va = alloc_vmap_area(vm->size, PAGE_SIZE, GFP_KERNEL, vm);
+	if (!va) {
+		free_pages_array(vm);
+		kfree(vm);
+		return NULL;
+	}
+	vm->addr = (void *)va->va_start;
 	memcpy(vm->pages, pages, (size_t)count * sizeof(*pages));
 	vm->nr_pages = count;
 	vm->prot = arch_prot(prot);
@@ -1243,7 +1323,7 @@ void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 		return NULL;
 	}
 	spin_lock(&vmap_area_lock);
-	vmap_live_runs += vm->nr_runs;
+	vmap_live_runs_add_locked(vm->nr_runs);
 	__atomic_store_n(&vm->flags, vm->flags & ~VM_UNINITIALIZED, __ATOMIC_RELEASE);
 	spin_unlock(&vmap_area_lock);
 	return vm->addr;
@@ -1309,14 +1389,11 @@ static void *kvmalloc_caller(size_t size, gfp_t gfp, const void *caller)
 		if (p || size <= PAGE_SIZE)
 			return p;
 	}
-	/* vmalloc allocates its own metadata with GFP_KERNEL: a caller that
-	 * may not sleep gets the kmalloc answer. */
-	if ((gfp & GFP_KERNEL) != GFP_KERNEL) {
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn("WARNING: kvmalloc: %zu bytes without GFP_KERNEL cannot fall back to vmalloc\n",
-				size);
+	/* As Linux since 5.17: vmalloc does not serve allocations that may
+	 * not sleep (it maps), so those get the kmalloc answer; GFP_NOFS and
+	 * GFP_NOIO fall back like GFP_KERNEL. */
+	if (!(gfp & __GFP_DIRECT_RECLAIM))
 		return NULL;
-	}
 	return vmalloc_node_caller(size, PAGE_SIZE, gfp, VM_ALLOC, caller);
 }
 
@@ -1516,11 +1593,13 @@ long vmalloc_check(FILE *out)
 {
 	struct vcheck c = { out, 0 };
 	unsigned long covered = 0, prev_end = 0, vm_pages = 0, lazy_pages = 0;
+	unsigned long lazy_areas = 0, runs = 0;
 	struct vmap_area *lz;
 	long nodes;
 
 	if (!vmalloc_ready)
 		return 0;
+	spin_lock(&vmap_purge_lock);	/* no purge half done */
 	spin_lock(&vmap_area_lock);
 	if ((nodes = rb_validate(&free_vmap_area_root)) < 0)
 		vproblem(&c, "the free tree is not a valid red-black tree");
@@ -1560,6 +1639,7 @@ long vmalloc_check(FILE *out)
 		}
 		if (vm->flags & VM_UNINITIALIZED)
 			continue;
+		runs += vm->nr_runs;
 		if (((unsigned long)vm->nr_pages + 1) << PAGE_SHIFT != vm->size)
 			vproblem(&c, "area %#lx-%#lx holds %u pages for %lu bytes", va->va_start,
 				 va->va_end, vm->nr_pages, vm->size);
@@ -1570,7 +1650,11 @@ long vmalloc_check(FILE *out)
 					break;
 		}
 	}
+	list_for_each_entry(lz, &vmap_stuck_list, list)
+		covered += va_size(lz);
 	list_for_each_entry(lz, &purge_vmap_area_list, list) {
+		lazy_areas++;
+		runs += lz->vm->nr_runs;
 		covered += va_size(lz);
 		lazy_pages += va_size(lz) >> PAGE_SHIFT;
 		vm_pages += lz->vm->nr_pages;
@@ -1581,6 +1665,12 @@ long vmalloc_check(FILE *out)
 	if (covered != mmk_vmalloc_end - mmk_vmalloc_start)
 		vproblem(&c, "free, busy and lazy areas cover %lu bytes of a %lu-byte range",
 			 covered, mmk_vmalloc_end - mmk_vmalloc_start);
+	if (lazy_areas != vmap_lazy_areas)
+		vproblem(&c, "the purge list holds %lu areas, its counter says %lu", lazy_areas,
+			 vmap_lazy_areas);
+	if (runs != vmap_live_runs)
+		vproblem(&c, "live and lazy areas have %lu host mappings, the counter says %lu",
+			 runs, vmap_live_runs);
 	if (lazy_pages != vmap_lazy_nr)
 		vproblem(&c, "the purge list holds %lu pages, its counter says %lu", lazy_pages,
 			 vmap_lazy_nr);
@@ -1588,6 +1678,7 @@ long vmalloc_check(FILE *out)
 		vproblem(&c, "areas hold %lu pages, nr_vmalloc says %lu", vm_pages,
 			 global_node_page_state(NR_VMALLOC));
 	spin_unlock(&vmap_area_lock);
+	spin_unlock(&vmap_purge_lock);
 	(void)nodes;
 	return c.problems;
 }
@@ -1614,6 +1705,7 @@ int vmalloc_init(uint64_t bytes)
 	mmk_vmalloc_end = mmk_vmalloc_start + (unsigned long)bytes;
 	vmalloc_bytes = bytes;
 	INIT_LIST_HEAD(&purge_vmap_area_list);
+	INIT_LIST_HEAD(&vmap_stuck_list);
 	free_vmap_area_root = RB_ROOT;
 	busy_vmap_area_root = RB_ROOT;
 	vmap_lazy_nr = vmap_lazy_areas = vmap_dead_maps = 0;

@@ -15,6 +15,7 @@
 
 #define VM_UNINITIALIZED	0x00000020UL	/* being set up: not shown yet */
 #define VM_VPAGES		0x80000000UL	/* ours: the page array is vmalloc'ed */
+#define VM_STUCK		0x40000000UL	/* ours: the host would not unmap it */
 
 /* One mapped area of the vmalloc range, as Linux's struct vm_struct. */
 struct vm_struct {

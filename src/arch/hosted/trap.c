@@ -15,6 +15,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <execinfo.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
@@ -32,10 +34,40 @@ static void die_by_sigsegv(const siginfo_t *si)
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigaction(SIGSEGV, &dfl, NULL);
-	/* A fault re-executes and faults again; a SIGSEGV sent with kill()
-	 * must be raised again (it stays pending until this handler returns). */
-	if (si->si_code <= 0)
-		raise(SIGSEGV);
+	/* Pending until this handler returns, then fatal: the faulting access
+	 * is never re-executed (another CPU may have mapped it meanwhile). */
+	(void)si;
+	raise(SIGSEGV);
+}
+
+/*
+ * Deliver a fault that is not the kernel's as the host would have: the
+ * program's handler with its sa_mask blocked and SA_RESETHAND honoured,
+ * or the default action. A SIGSEGV sent with kill() to a program that
+ * ignores it stays ignored.
+ */
+static void chain_to_program(int sig, siginfo_t *si, void *ucontext)
+{
+	struct sigaction prog = program_segv;
+	sigset_t old;
+
+	if (!(prog.sa_flags & SA_SIGINFO) &&
+	    (prog.sa_handler == SIG_DFL || prog.sa_handler == SIG_IGN)) {
+		if (prog.sa_handler == SIG_IGN && si->si_code <= 0)
+			return;
+		die_by_sigsegv(si);	/* a fault cannot be ignored */
+		return;
+	}
+	if (prog.sa_flags & SA_RESETHAND) {
+		program_segv.sa_handler = SIG_DFL;
+		program_segv.sa_flags &= ~SA_SIGINFO;
+	}
+	pthread_sigmask(SIG_BLOCK, &prog.sa_mask, &old);
+	if (prog.sa_flags & SA_SIGINFO)
+		prog.sa_sigaction(sig, si, ucontext);
+	else
+		prog.sa_handler(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void segv_handler(int sig, siginfo_t *si, void *ucontext)
@@ -66,15 +98,7 @@ static void segv_handler(int sig, siginfo_t *si, void *ucontext)
 	case ARCH_FAULT_NOT_OURS:
 		break;
 	}
-	if (program_segv.sa_flags & SA_SIGINFO) {
-		program_segv.sa_sigaction(sig, si, ucontext);
-	} else if (program_segv.sa_handler == SIG_DFL ||
-		   program_segv.sa_handler == SIG_IGN) {
-		/* A fault cannot be ignored: the host kills for it too. */
-		die_by_sigsegv(si);
-	} else {
-		program_segv.sa_handler(sig);
-	}
+	chain_to_program(sig, si, ucontext);
 }
 
 int arch_fault_init(arch_fault_fn fn)
@@ -83,11 +107,18 @@ int arch_fault_init(arch_fault_fn fn)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = segv_handler;
-	sa.sa_flags = SA_SIGINFO;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	fault_fn = fn;
 	if (trap_installed)
 		return 0;
+	/* backtrace()'s first call loads libgcc (dlopen, malloc): do it here,
+	 * not in the handler (glibc's documented advice). */
+	{
+		void *frame;
+
+		backtrace(&frame, 1);
+	}
 	if (sigaction(SIGSEGV, &sa, &program_segv) < 0)
 		return -errno;
 	trap_installed = true;
@@ -96,7 +127,12 @@ int arch_fault_init(arch_fault_fn fn)
 
 void arch_fault_exit(void)
 {
-	if (trap_installed)
+	struct sigaction now;
+
+	/* Put the program's handler back unless it has installed another
+	 * one since boot: that one is the program's choice. */
+	if (trap_installed && sigaction(SIGSEGV, NULL, &now) == 0 &&
+	    (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == segv_handler)
 		sigaction(SIGSEGV, &program_segv, NULL);
 	trap_installed = false;
 	fault_fn = NULL;
