@@ -109,8 +109,9 @@ static bool vmalloc_ready;
  * frames stay held), and at most LAZY_MAX_AREAS areas. The area limit is
  * ours and measured: every lazy area is a live host mapping, and each host
  * mapping call gets slower as the process has more of them, so small
- * batches are cheaper overall (16 KiB vmalloc+vfree: 1.1x the host floor
- * with batches of 16-64 areas, 1.3x with 400-4096; BENCHMARKS.md).
+ * batches are cheaper overall (16 KiB vmalloc+vfree, bench_vmalloc:
+ * 0.79-0.88x the host floor with batches of 8-32 areas, 0.92-1.03x with
+ * 4096; a batch of one, no laziness, 0.87-0.99x; BENCHMARKS.md).
  */
 #define LAZY_MAX_AREAS		32
 #define DEAD_MAPS_MAX		8192
