@@ -1330,20 +1330,16 @@ bool unsplit_page(struct page *page, unsigned int order)
 		    atomic_load_explicit(&p->_refcount, memory_order_relaxed) != 1)
 			return false;
 	}
-	/* Freeze each tail's reference 1 -> 0, so that a reference taken
-	 * meanwhile (a speculative get) makes us back off, not vanish. */
-	for (unsigned long i = 1; i < nr; i++) {
-		int one = 1;
-
-		if (!atomic_compare_exchange_strong_explicit(&page[i]._refcount, &one, 0,
-							     memory_order_acq_rel,
-							     memory_order_relaxed)) {
-			while (--i >= 1)
-				atomic_store_explicit(&page[i]._refcount, 1,
-						      memory_order_relaxed);
-			return false;
-		}
-	}
+	/*
+	 * Plain stores, not Linux's page_ref_freeze() compare-and-swap: in
+	 * mmkit nothing takes a speculative reference (no compaction, no
+	 * lockless page-cache lookups yet), so a count of 1 is the caller's
+	 * alone. A CAS per page made a 1 MiB vfree ~40% slower (256 atomics,
+	 * BENCHMARKS.md). Revisit when speculative get_page_unless_zero()
+	 * arrives.
+	 */
+	for (unsigned long i = 1; i < nr; i++)
+		atomic_store_explicit(&page[i]._refcount, 0, memory_order_relaxed);
 	for (unsigned long i = 1; i < nr; i++)
 		page[i].pg_state = PGS_TAIL;
 	page->pg_order = (uint8_t)order;
