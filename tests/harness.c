@@ -406,3 +406,39 @@ long meminfo_field_kb(const char *field)
 			return strtol(line + len + 1, NULL, 10);
 	return -1;
 }
+
+unsigned long vword(size_t i, unsigned long tag)
+{
+	return (i * 0x9e3779b97f4a7c15ul) ^ (tag * 0xff51afd7ed558ccdul) ^ (i >> 9);
+}
+
+void vfill(void *p, size_t bytes, unsigned long tag)
+{
+	unsigned long *w = p;
+
+	for (size_t i = 0; i < bytes / sizeof(long); i++)
+		w[i] = vword(i, tag);
+}
+
+size_t vcheck(const void *p, size_t bytes, unsigned long tag)
+{
+	const unsigned long *w = p;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < bytes / sizeof(long); i++)
+		bad += w[i] != vword(i, tag);
+	return bad;
+}
+
+long vmstat_get(const char *name)
+{
+	char *text = report_text("vmstat"), *line, *save = NULL;
+	size_t len = strlen(name);
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return strtol(line + len + 1, NULL, 10);
+	return -1;
+}

@@ -131,4 +131,15 @@ long meminfo_field_kb(const char *field);
 /* Does @s contain "0x" followed by @p as 16 hex digits (as reports print)? */
 bool names_address(const char *s, const void *p);
 
+/* ---- Helpers for the vmalloc tests ------------------------------------- */
+
+/* A word pattern by offset and @tag, independent of the address it is at,
+ * so the same bytes can be looked for through the direct map: vword() is
+ * word @i, vfill() writes @bytes of it, vcheck() counts differing words. */
+unsigned long vword(size_t i, unsigned long tag);
+void vfill(void *p, size_t bytes, unsigned long tag);
+size_t vcheck(const void *p, size_t bytes, unsigned long tag);
+/* One /proc/vmstat counter from mmk_report("vmstat"), -1 if missing. */
+long vmstat_get(const char *name);
+
 #endif

@@ -43,59 +43,6 @@
 
 /* ---- Helpers -------------------------------------------------------- */
 
-/* A byte pattern by offset and tag, independent of the address it is at,
- * so the same bytes can be looked for through the direct map. */
-static inline unsigned long vword(size_t i, unsigned long tag)
-{
-	return (i * 0x9e3779b97f4a7c15ul) ^ (tag * 0xff51afd7ed558ccdul) ^ (i >> 9);
-}
-
-static void vfill(void *p, size_t bytes, unsigned long tag)
-{
-	unsigned long *w = p;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		w[i] = vword(i, tag);
-}
-
-static size_t vcheck(const void *p, size_t bytes, unsigned long tag)
-{
-	const unsigned long *w = p;
-	size_t bad = 0;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		bad += w[i] != vword(i, tag);
-	return bad;
-}
-
-/* One number from a "name value" report line (vmstat), or -1. */
-static long report_value(const char *report, const char *name)
-{
-	char line[256], key[128];
-	FILE *f = tmpfile();
-	long v = -1, x;
-
-	if (!f)
-		return -1;
-	if (mmk_report(report, f)) {
-		fclose(f);
-		return -1;
-	}
-	rewind(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %ld", key, &x) == 2 && !strcmp(key, name)) {
-			v = x;
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static long nr_vmalloc(void)
-{
-	return report_value("vmstat", "nr_vmalloc");
-}
-
 static void *direct_map_of(const void *vaddr)
 {
 	return phys_to_virt((phys_addr_t)vmalloc_to_pfn(vaddr) << PAGE_SHIFT);
@@ -373,7 +320,7 @@ static void accounting(void)
 	vfree(q);
 	vm_unmap_aliases();
 
-	nr0 = nr_vmalloc();
+	nr0 = vmstat_get("nr_vmalloc");
 	REQUIRE(nr0 >= 0, "vmstat has nr_vmalloc");
 	total = meminfo_field_kb("VmallocTotal");
 	CHECK(total == (long)((VMALLOC_END - VMALLOC_START) >> 10),
@@ -382,21 +329,21 @@ static void accounting(void)
 
 	p = vmalloc(100 * PAGE_SIZE);
 	REQUIRE(p, "vmalloc(100 pages)");
-	nr1 = nr_vmalloc();
+	nr1 = vmstat_get("nr_vmalloc");
 	CHECK(nr1 == nr0 + 100, "nr_vmalloc rises by 100: %ld -> %ld", nr0, nr1);
 	used = meminfo_field_kb("VmallocUsed");
 	CHECK(used == nr1 * 4, "VmallocUsed %ld kB is nr_vmalloc (%ld pages)", used, nr1);
 	q = vmalloc(SZ_1M);
 	REQUIRE(q, "vmalloc(1M)");
-	CHECK(nr_vmalloc() == nr0 + 100 + 256, "nr_vmalloc rises by 256 more: %ld", nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == nr0 + 100 + 256, "nr_vmalloc rises by 256 more: %ld", vmstat_get("nr_vmalloc"));
 	free1 = settled_free_pages();
 	CHECK(free0 - free1 >= 356, "at least 356 frames were taken: %lu -> %lu", free0, free1);
 
 	vfree(p);
 	vfree(q);
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == nr0, "nr_vmalloc falls back after vfree + purge: %ld, was %ld",
-	      nr_vmalloc(), nr0);
+	CHECK(vmstat_get("nr_vmalloc") == nr0, "nr_vmalloc falls back after vfree + purge: %ld, was %ld",
+	      vmstat_get("nr_vmalloc"), nr0);
 	free2 = settled_free_pages();
 	CHECK(free2 == free0, "free pages return to their level: %lu, was %lu", free2, free0);
 	CHECK(mmk_check(stderr) == 0, "invariants after accounting");
@@ -542,12 +489,12 @@ static void atomic_vfree(void)
 	long nr0, nr1, nr2;
 
 	vm_unmap_aliases();
-	nr0 = nr_vmalloc();
+	nr0 = vmstat_get("nr_vmalloc");
 	for (int i = 0; i < NATOMIC; i++) {
 		p[i] = vmalloc(PAGE_SIZE);
 		REQUIRE(p[i], "vmalloc");
 	}
-	CHECK(nr_vmalloc() == nr0 + NATOMIC, "%d pages vmalloc'ed", NATOMIC);
+	CHECK(vmstat_get("nr_vmalloc") == nr0 + NATOMIC, "%d pages vmalloc'ed", NATOMIC);
 	capture_start();
 	local_irq_disable();
 	for (int i = 0; i < NATOMIC; i++)
@@ -555,11 +502,11 @@ static void atomic_vfree(void)
 	local_irq_enable();
 	out = capture_end();
 	CHECK(out[0] == '\0', "vfree with interrupts off is quiet; got:\n%s", out);
-	nr1 = nr_vmalloc();
+	nr1 = vmstat_get("nr_vmalloc");
 	CHECK(nr1 == nr0 + NATOMIC, "the frames wait for a purge (deferred): nr_vmalloc %ld, %ld + %d",
 	      nr1, nr0, NATOMIC);
 	vm_unmap_aliases();
-	nr2 = nr_vmalloc();
+	nr2 = vmstat_get("nr_vmalloc");
 	CHECK(nr2 == nr0, "purged later: nr_vmalloc %ld, was %ld", nr2, nr0);
 	CHECK(mmk_check(stderr) == 0, "invariants after atomic vfree");
 }
@@ -636,7 +583,7 @@ static void threads(void)
 	long nr0;
 
 	vm_unmap_aliases();
-	nr0 = nr_vmalloc();
+	nr0 = vmstat_get("nr_vmalloc");
 	thread_iters = test_scaled(4000);
 	for (int i = 0; i < NTHREADS; i++) {
 		w[i].seed = (unsigned long)test_rand() | 1;
@@ -650,8 +597,8 @@ static void threads(void)
 	}
 	CHECK(mmk_check(stderr) == 0, "invariants after the threads");
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == nr0, "every thread's pages went back: nr_vmalloc %ld, was %ld",
-	      nr_vmalloc(), nr0);
+	CHECK(vmstat_get("nr_vmalloc") == nr0, "every thread's pages went back: nr_vmalloc %ld, was %ld",
+	      vmstat_get("nr_vmalloc"), nr0);
 	CHECK(mmk_check(stderr) == 0, "invariants after the purge");
 }
 
@@ -717,8 +664,8 @@ static void reclaim_purges(void)
 		REQUIRE(n < pfns, "no more pages than frames");
 		pages[n++] = page;
 	}
-	CHECK(nr_vmalloc() == 0, "a full machine purged the lazily freed area: nr_vmalloc %ld",
-	      nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == 0, "a full machine purged the lazily freed area: nr_vmalloc %ld",
+	      vmstat_get("nr_vmalloc"));
 	CHECK(n + 64 >= free0, "the fill got the area's frames back: %lu pages, %lu were free before",
 	      n, free0);
 	while (n)
@@ -815,7 +762,7 @@ static void fragmented(void)
 	vfree(p);
 	vm_unmap_aliases();
 	unfragment(&h);
-	CHECK(nr_vmalloc() == 0, "nr_vmalloc is 0 again: %ld", nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == 0, "nr_vmalloc is 0 again: %ld", vmstat_get("nr_vmalloc"));
 	CHECK(mmk_check(stderr) == 0, "invariants after unfragmenting");
 }
 
@@ -849,7 +796,7 @@ static void boot_option(void)
 	      VMALLOC_END - VMALLOC_START);
 	CHECK(meminfo_field_kb("VmallocTotal") == 16384, "VmallocTotal is 16384 kB: %ld",
 	      meminfo_field_kb("VmallocTotal"));
-	REQUIRE(nr_vmalloc() == 0, "nothing is vmalloc'ed after boot");
+	REQUIRE(vmstat_get("nr_vmalloc") == 0, "nothing is vmalloc'ed after boot");
 	fit = (16UL << 20) / (SZ_1M + PAGE_SIZE);	/* each area has a guard page */
 	capture_start();
 	while (n < 64 && (area[n] = vmalloc(SZ_1M)))
@@ -875,7 +822,7 @@ static void boot_option(void)
 	for (int i = 0; i < again; i++)
 		vfree(area[i]);
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == 0, "nr_vmalloc is 0 at the end: %ld", nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == 0, "nr_vmalloc is 0 at the end: %ld", vmstat_get("nr_vmalloc"));
 	CHECK(mmk_check(stderr) == 0, "invariants at the end");
 	mmk_shutdown();
 }

@@ -34,47 +34,6 @@
 
 /* ---- Helpers ---------------------------------------------------------- */
 
-static inline unsigned long vword(size_t i, unsigned long tag)
-{
-	return (i * 0x9e3779b97f4a7c15ul) ^ (tag * 0xff51afd7ed558ccdul) ^ (i >> 9);
-}
-
-static void vfill(void *p, size_t bytes, unsigned long tag)
-{
-	unsigned long *w = p;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		w[i] = vword(i, tag);
-}
-
-static size_t vcheck(const void *p, size_t bytes, unsigned long tag)
-{
-	const unsigned long *w = p;
-	size_t bad = 0;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		bad += w[i] != vword(i, tag);
-	return bad;
-}
-
-static long nr_vmalloc(void)
-{
-	char line[256], key[128];
-	FILE *f = tmpfile();
-	long v = -1, x;
-
-	if (!f)
-		return -1;
-	if (!mmk_report("vmstat", f)) {
-		rewind(f);
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "%127s %ld", key, &x) == 2 && !strcmp(key, "nr_vmalloc"))
-				v = x;
-	}
-	fclose(f);
-	return v;
-}
-
 /* Does @s name @p as printf's %p writes it? */
 static bool names_ptr(const char *s, const void *p)
 {
@@ -113,7 +72,7 @@ static void bystanders_make(struct bystanders *b)
 	live_set_alloc(&b->pages);
 	kobj_set_alloc(&b->objs);
 	vm_unmap_aliases();
-	b->nr_vmalloc = nr_vmalloc();
+	b->nr_vmalloc = vmstat_get("nr_vmalloc");
 }
 
 /* Everything kept across a bad call is as it was; the machine is sound. */
@@ -169,8 +128,8 @@ static void double_vfree(struct bystanders *b)
 	CHECK(strstr(out, "double free") != NULL, "double vfree: named a double free; got:\n%s", out);
 	bystanders_check(b, "double vfree");
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == b->nr_vmalloc, "double vfree freed the pages once: nr_vmalloc %ld, expected %ld",
-	      nr_vmalloc(), b->nr_vmalloc);
+	CHECK(vmstat_get("nr_vmalloc") == b->nr_vmalloc, "double vfree freed the pages once: nr_vmalloc %ld, expected %ld",
+	      vmstat_get("nr_vmalloc"), b->nr_vmalloc);
 
 	/* After the purge the address is simply no area's. */
 	capture_start();
@@ -178,7 +137,7 @@ static void double_vfree(struct bystanders *b)
 	out = capture_end();
 	check_warning(out, "vfree after purge", p, "Trying to vfree() nonexistent vm area");
 	bystanders_check(b, "vfree after purge");
-	CHECK(nr_vmalloc() == b->nr_vmalloc, "nr_vmalloc unchanged by the third vfree");
+	CHECK(vmstat_get("nr_vmalloc") == b->nr_vmalloc, "nr_vmalloc unchanged by the third vfree");
 }
 
 static void vfree_inside(struct bystanders *b)
@@ -189,7 +148,7 @@ static void vfree_inside(struct bystanders *b)
 
 	REQUIRE(p, "vmalloc");
 	vfill(p, 4 * PAGE_SIZE, 31);
-	nr = nr_vmalloc();
+	nr = vmstat_get("nr_vmalloc");
 
 	capture_start();
 	vfree(p + PAGE_SIZE);
@@ -206,7 +165,7 @@ static void vfree_inside(struct bystanders *b)
 	check_warning(out, "vfree(p + 1)", p + 1, "not page aligned");
 
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == nr, "nothing was freed: nr_vmalloc %ld, was %ld", nr_vmalloc(), nr);
+	CHECK(vmstat_get("nr_vmalloc") == nr, "nothing was freed: nr_vmalloc %ld, was %ld", vmstat_get("nr_vmalloc"), nr);
 	CHECK(vmalloc_to_page(p) != NULL && vmalloc_to_page(p + 3 * PAGE_SIZE) != NULL,
 	      "the area is still mapped");
 	CHECK(vcheck(p, 4 * PAGE_SIZE, 31) == 0, "the area's contents are intact");
@@ -217,8 +176,8 @@ static void vfree_inside(struct bystanders *b)
 	out = capture_end();
 	CHECK(out[0] == '\0', "the right vfree afterwards is quiet; got:\n%s", out);
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == nr - 4, "and frees the 4 pages: nr_vmalloc %ld, expected %ld",
-	      nr_vmalloc(), nr - 4);
+	CHECK(vmstat_get("nr_vmalloc") == nr - 4, "and frees the 4 pages: nr_vmalloc %ld, expected %ld",
+	      vmstat_get("nr_vmalloc"), nr - 4);
 }
 
 static void vfree_foreign(struct bystanders *b)
@@ -260,7 +219,7 @@ static void vfree_foreign(struct bystanders *b)
 	bystanders_check(b, "vfree of foreign pointers");
 	kfree(k);
 	free_page(page);
-	CHECK(nr_vmalloc() == b->nr_vmalloc, "nr_vmalloc unchanged");
+	CHECK(vmstat_get("nr_vmalloc") == b->nr_vmalloc, "nr_vmalloc unchanged");
 }
 
 static void vunmap_vmalloc(struct bystanders *b)
@@ -270,15 +229,15 @@ static void vunmap_vmalloc(struct bystanders *b)
 
 	REQUIRE(p, "vmalloc");
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == b->nr_vmalloc + 5, "5 pages vmalloc'ed");
+	CHECK(vmstat_get("nr_vmalloc") == b->nr_vmalloc + 5, "5 pages vmalloc'ed");
 	capture_start();
 	vunmap(p);
 	out = capture_end();
 	CHECK(strstr(out, "vunmap") != NULL && names_ptr(out, p),
 	      "vunmap of a vmalloc() area warns, naming it; got:\n%s", out);
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == b->nr_vmalloc, "and frees it: nr_vmalloc %ld, expected %ld",
-	      nr_vmalloc(), b->nr_vmalloc);
+	CHECK(vmstat_get("nr_vmalloc") == b->nr_vmalloc, "and frees it: nr_vmalloc %ld, expected %ld",
+	      vmstat_get("nr_vmalloc"), b->nr_vmalloc);
 	CHECK(vmalloc_to_page(p) == NULL, "the area is gone");
 	bystanders_check(b, "vunmap of a vmalloc area");
 
@@ -308,7 +267,7 @@ static void vfree_vmap(struct bystanders *b)
 	CHECK(out[0] == '\0', "vfree of a vmap area is quiet; got:\n%s", out);
 	vm_unmap_aliases();
 	CHECK(vmalloc_to_page(v) == NULL, "the vmap area is unmapped");
-	CHECK(nr_vmalloc() == b->nr_vmalloc, "nr_vmalloc unchanged by vmap and vfree");
+	CHECK(vmstat_get("nr_vmalloc") == b->nr_vmalloc, "nr_vmalloc unchanged by vmap and vfree");
 	for (int i = 0; i < 6; i++) {
 		CHECK(page_count(pages[i]) == 1, "page %d is still the caller's (refcount %d)", i,
 		      page_count(pages[i]));
@@ -335,7 +294,7 @@ static void vmap_bad_pages(struct bystanders *b)
 	struct page *pages[4], *freed;
 	const char *out;
 	void *v;
-	long nr = nr_vmalloc();
+	long nr = vmstat_get("nr_vmalloc");
 
 	for (int i = 0; i < 4; i++) {
 		pages[i] = alloc_page(GFP_KERNEL);
@@ -361,7 +320,7 @@ static void vmap_bad_pages(struct bystanders *b)
 	for (int i = 0; i < 4; i++)
 		if (i != 2)
 			__free_page(pages[i]);
-	CHECK(nr_vmalloc() == nr, "nr_vmalloc unchanged");
+	CHECK(vmstat_get("nr_vmalloc") == nr, "nr_vmalloc unchanged");
 	bystanders_check(b, "vmap of bad pages");
 }
 
@@ -527,7 +486,7 @@ int main(void)
 	bystanders_check(&b, "the end");
 	bystanders_free(&b);
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == 0, "nr_vmalloc is 0 at the end: %ld", nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == 0, "nr_vmalloc is 0 at the end: %ld", vmstat_get("nr_vmalloc"));
 	CHECK(mmk_check(stderr) == 0, "invariants at the end");
 	mmk_shutdown();
 	harness_exit();

@@ -32,47 +32,6 @@
 
 #define NLIVE 4
 
-static inline unsigned long vword(size_t i, unsigned long tag)
-{
-	return (i * 0x9e3779b97f4a7c15ul) ^ (tag * 0xff51afd7ed558ccdul) ^ (i >> 9);
-}
-
-static void vfill(void *p, size_t bytes, unsigned long tag)
-{
-	unsigned long *w = p;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		w[i] = vword(i, tag);
-}
-
-static size_t vcheck(const void *p, size_t bytes, unsigned long tag)
-{
-	const unsigned long *w = p;
-	size_t bad = 0;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		bad += w[i] != vword(i, tag);
-	return bad;
-}
-
-static long nr_vmalloc(void)
-{
-	char line[256], key[128];
-	FILE *f = tmpfile();
-	long v = -1, x;
-
-	if (!f)
-		return -1;
-	if (!mmk_report("vmstat", f)) {
-		rewind(f);
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "%127s %ld", key, &x) == 2 && !strcmp(key, "nr_vmalloc"))
-				v = x;
-	}
-	fclose(f);
-	return v;
-}
-
 static long read_max_map_count(void)
 {
 	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
@@ -139,7 +98,7 @@ static void part_big(void *arg)
 		vfill(live[i], live_size[i], 40 + (unsigned long)i);
 	}
 	vm_unmap_aliases();
-	nr0 = nr_vmalloc();
+	nr0 = vmstat_get("nr_vmalloc");
 	CHECK(nr0 >= 1 + 38 + 75 + 112, "nr_vmalloc counts the live areas: %ld", nr0);
 
 	/* Every free frame isolated. */
@@ -204,8 +163,8 @@ static void part_big(void *arg)
 		CHECK(vcheck(live[i], live_size[i], 40 + (unsigned long)i) == 0,
 		      "live area %d is intact", i);
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == nr0, "the failed area's frames went back: nr_vmalloc %ld, was %ld",
-	      nr_vmalloc(), nr0);
+	CHECK(vmstat_get("nr_vmalloc") == nr0, "the failed area's frames went back: nr_vmalloc %ld, was %ld",
+	      vmstat_get("nr_vmalloc"), nr0);
 	CHECK(mmk_check(stderr) == 0, "invariants after the failure");
 
 	/* vmalloc works afterwards, on the same fragmented machine. */
@@ -237,7 +196,7 @@ static void part_big(void *arg)
 		vfree(live[i]);
 	}
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == 0, "nr_vmalloc is 0 at the end: %ld", nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == 0, "nr_vmalloc is 0 at the end: %ld", vmstat_get("nr_vmalloc"));
 	CHECK(mmk_check(stderr) == 0, "invariants at the end");
 	mmk_shutdown();
 	harness_exit();

@@ -32,29 +32,6 @@
 
 #define THREAD_ALIGN	(16UL << 10)	/* x86-64: THREAD_SIZE, 16 KiB */
 
-static inline unsigned long vword(size_t i, unsigned long tag)
-{
-	return (i * 0x9e3779b97f4a7c15ul) ^ (tag * 0xff51afd7ed558ccdul) ^ (i >> 9);
-}
-
-static void vfill(void *p, size_t bytes, unsigned long tag)
-{
-	unsigned long *w = p;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		w[i] = vword(i, tag);
-}
-
-static size_t vcheck(const void *p, size_t bytes, unsigned long tag)
-{
-	const unsigned long *w = p;
-	size_t bad = 0;
-
-	for (size_t i = 0; i < bytes / sizeof(long); i++)
-		bad += w[i] != vword(i, tag);
-	return bad;
-}
-
 /* The first and last word of every page, for areas too many to fill. */
 static void mark(void *p, size_t bytes, unsigned long tag)
 {
@@ -87,29 +64,11 @@ static size_t nonzero_bytes(const void *p, size_t bytes)
 	return n;
 }
 
-static long nr_vmalloc(void)
-{
-	char line[256], key[128];
-	FILE *f = tmpfile();
-	long v = -1, x;
-
-	if (!f)
-		return -1;
-	if (!mmk_report("vmstat", f)) {
-		rewind(f);
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "%127s %ld", key, &x) == 2 && !strcmp(key, "nr_vmalloc"))
-				v = x;
-	}
-	fclose(f);
-	return v;
-}
-
 /* After a scenario: everything went back, the machine is sound. */
 static void settled(const char *name)
 {
 	vm_unmap_aliases();
-	CHECK(nr_vmalloc() == 0, "%s: nr_vmalloc is 0 after a purge: %ld", name, nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") == 0, "%s: nr_vmalloc is 0 after a purge: %ld", name, vmstat_get("nr_vmalloc"));
 	CHECK(mmk_check(stderr) == 0, "%s: invariants", name);
 }
 
@@ -243,7 +202,7 @@ static void align_shift_alloc_test(void)
 	const char *out;
 	int wrong = 0, failures = 0;
 
-	REQUIRE(nr_vmalloc() == 0, "align_shift runs on an empty range");
+	REQUIRE(vmstat_get("nr_vmalloc") == 0, "align_shift runs on an empty range");
 	capture_start();
 	for (int i = 0; i < 64; i++) {
 		unsigned long align = 1UL << i;
@@ -339,7 +298,7 @@ static void long_busy_list_alloc_test(void)
 		REQUIRE(ptr[i], "live area %lu of %lu", i, n);
 		vfill(ptr[i], PAGE_SIZE, i);
 	}
-	CHECK(nr_vmalloc() >= (long)n, "%lu live areas counted: %ld", n, nr_vmalloc());
+	CHECK(vmstat_get("nr_vmalloc") >= (long)n, "%lu live areas counted: %ld", n, vmstat_get("nr_vmalloc"));
 	for (unsigned long i = 0; i < loops; i++) {
 		unsigned char *p1 = vmalloc(100 * PAGE_SIZE);
 		unsigned char *p2 = vmalloc(PAGE_SIZE);
