@@ -134,11 +134,6 @@ int arch_unmap_ram(void *va, size_t len);
 /* Return [@va, @va + @len) to plain reserved address space, merging the
  * host's bookkeeping (fewer host mappings; the next map costs more). */
 int arch_vrange_reset(void *va, size_t len);
-/* Give [@va, @va + @len) back to the host outright, then reserve it again:
- * unlike arch_vrange_reset() this works when the process is at the host's
- * mapping limit (which refuses any new mapping, even one that would
- * merge). 0 or -errno. */
-int arch_vrange_release_reserve(void *va, size_t len);
 /* The host's limit on separate mappings (vm.max_map_count), -1 unknown. */
 long arch_max_map_count(void);
 /* Separate mappings the process has now (lines of /proc/self/maps), -1 unknown. */

@@ -173,24 +173,6 @@ int arch_vrange_reset(void *va, size_t len)
 	return 0;
 }
 
-int arch_vrange_release_reserve(void *va, size_t len)
-{
-	void *p;
-
-	if (munmap(va, len) < 0)
-		return -errno;
-	/* NOREPLACE: should another thread's mmap have landed in the hole
-	 * meanwhile, leave it alone rather than clobber it. */
-	p = mmap(va, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (p != va) {		/* a kernel without MAP_FIXED_NOREPLACE */
-		munmap(p, len);
-		return -EEXIST;
-	}
-	return 0;
-}
-
 long arch_max_map_count(void)
 {
 	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
