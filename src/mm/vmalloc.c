@@ -818,7 +818,6 @@ no_vm:
 		warn_alloc(gfp, "vmalloc error: size %lu, vm_struct allocation failed", real_size);
 		return NULL;
 	}
-	vm->addr = (void *)va->va_start;
 
 	/* The page array itself: kmalloc, or vmalloc when above a page. */
 	array_size = (size_t)nr_pages * sizeof(struct page *);
@@ -1314,7 +1313,6 @@ void *mmk_vmap(struct page **pages, unsigned int count, unsigned long flags,
 		kfree(vm);
 		return NULL;
 	}
-	vm->addr = (void *)va->va_start;
 	memcpy(vm->pages, pages, (size_t)count * sizeof(*pages));
 	vm->nr_pages = count;
 	vm->prot = arch_prot(prot);
