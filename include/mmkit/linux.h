@@ -231,7 +231,7 @@ void mmk_vm_unmap_aliases(void);
 #define kvfree		mmk_kvfree
 #define vm_unmap_aliases	mmk_vm_unmap_aliases
 
-/* ---- Atomic context ------------------------------------------------- */
+/* ---- Atomic and interrupt context ------------------------------------ */
 
 void mmk_local_irq_disable(void);
 void mmk_local_irq_enable(void);
@@ -240,6 +240,18 @@ void mmk_preempt_disable(void);
 void mmk_preempt_enable(void);
 bool mmk_in_atomic(void);
 void mmk___might_sleep(const char *file, int line);
+/*
+ * Interrupt context, counted in the preempt count as Linux does (bits
+ * 16-19: hardirq nesting). mmk_irq_enter()/mmk_irq_exit() bracket a
+ * handler that the calling CPU thread runs "in interrupt": in_interrupt()
+ * is true, interrupts are off, and a sleeping allocation is a bug.
+ */
+unsigned int mmk_preempt_count(void);
+bool mmk_in_interrupt(void);
+bool mmk_in_hardirq(void);
+bool mmk_in_task(void);
+void mmk_irq_enter(void);
+void mmk_irq_exit(void);
 
 #define local_irq_disable()	mmk_local_irq_disable()
 #define local_irq_enable()	mmk_local_irq_enable()
@@ -248,6 +260,64 @@ void mmk___might_sleep(const char *file, int line);
 #define preempt_enable()	mmk_preempt_enable()
 #define in_atomic()		mmk_in_atomic()
 #define might_sleep()		mmk___might_sleep(__FILE__, __LINE__)
+#define preempt_count()		mmk_preempt_count()
+#define in_interrupt()		mmk_in_interrupt()
+#define in_hardirq()		mmk_in_hardirq()
+#define in_irq()		mmk_in_hardirq()
+#define in_task()		mmk_in_task()
+#define irq_enter()		mmk_irq_enter()
+#define irq_exit()		mmk_irq_exit()
+#define HARDIRQ_OFFSET		0x00010000U
+
+/* ---- mempool: a reserve for allocations that must not fail ------------ */
+
+/*
+ * Linux's mempool: min_nr elements allocated up front, handed out only
+ * when the allocator itself fails, refilled by mempool_free() before
+ * anything goes back to the allocator. With __GFP_DIRECT_RECLAIM,
+ * mempool_alloc() waits for a free instead of failing; without it (an
+ * interrupt handler's GFP_ATOMIC), it returns NULL once the reserve is
+ * empty.
+ */
+typedef void *(mempool_alloc_t)(gfp_t gfp_mask, void *pool_data);
+typedef void (mempool_free_t)(void *element, void *pool_data);
+typedef struct mmk_mempool mempool_t;
+
+mempool_t *mmk_mempool_create(int min_nr, mempool_alloc_t *alloc_fn,
+			      mempool_free_t *free_fn, void *pool_data);
+void mmk_mempool_destroy(mempool_t *pool);
+int mmk_mempool_resize(mempool_t *pool, int new_min_nr);
+void *mmk_mempool_alloc(mempool_t *pool, gfp_t gfp_mask);
+void mmk_mempool_free(void *element, mempool_t *pool);
+/* How many elements the reserve holds now (Linux: pool->curr_nr). */
+int mmk_mempool_reserve_nr(const mempool_t *pool);
+
+void *mmk_mempool_alloc_slab(gfp_t gfp_mask, void *pool_data);
+void mmk_mempool_free_slab(void *element, void *pool_data);
+void *mmk_mempool_kmalloc(gfp_t gfp_mask, void *pool_data);
+void mmk_mempool_kfree(void *element, void *pool_data);
+void *mmk_mempool_alloc_pages(gfp_t gfp_mask, void *pool_data);
+void mmk_mempool_free_pages(void *element, void *pool_data);
+
+#define mempool_create		mmk_mempool_create
+#define mempool_destroy		mmk_mempool_destroy
+#define mempool_resize		mmk_mempool_resize
+#define mempool_alloc		mmk_mempool_alloc
+#define mempool_free		mmk_mempool_free
+#define mempool_alloc_slab	mmk_mempool_alloc_slab
+#define mempool_free_slab	mmk_mempool_free_slab
+#define mempool_kmalloc		mmk_mempool_kmalloc
+#define mempool_kfree		mmk_mempool_kfree
+#define mempool_alloc_pages	mmk_mempool_alloc_pages
+#define mempool_free_pages	mmk_mempool_free_pages
+#define mempool_create_slab_pool(min_nr, kc) \
+	mmk_mempool_create(min_nr, mmk_mempool_alloc_slab, mmk_mempool_free_slab, (void *)(kc))
+#define mempool_create_kmalloc_pool(min_nr, size) \
+	mmk_mempool_create(min_nr, mmk_mempool_kmalloc, mmk_mempool_kfree, \
+			   (void *)(uintptr_t)(size))
+#define mempool_create_page_pool(min_nr, order) \
+	mmk_mempool_create(min_nr, mmk_mempool_alloc_pages, mmk_mempool_free_pages, \
+			   (void *)(uintptr_t)(order))
 
 #pragma GCC visibility pop
 
