@@ -269,6 +269,29 @@ void mmk_irq_exit(void);
 #define irq_exit()		mmk_irq_exit()
 #define HARDIRQ_OFFSET		0x00010000U
 
+/* ---- CMA: the contiguous area reserved at boot (cma=SIZE) ------------- */
+
+struct cma;
+/* The cma= area, NULL when the machine was booted without one. */
+extern struct cma *mmk_dma_contiguous_default_area;
+#define dma_contiguous_default_area	mmk_dma_contiguous_default_area
+
+/* @count frames, the first aligned to 2^@align frames; NULL (a report
+ * unless @no_warn) when the area has no such run free. */
+struct page *mmk_cma_alloc(struct cma *cma, unsigned long count, unsigned int align,
+			   bool no_warn);
+/* false if @pages is not from @cma; a bad release is reported. */
+bool mmk_cma_release(struct cma *cma, const struct page *pages, unsigned long count);
+unsigned long mmk_cma_get_size(const struct cma *cma);
+phys_addr_t mmk_cma_get_base(const struct cma *cma);
+const char *mmk_cma_get_name(const struct cma *cma);
+
+#define cma_alloc	mmk_cma_alloc
+#define cma_release	mmk_cma_release
+#define cma_get_size	mmk_cma_get_size
+#define cma_get_base	mmk_cma_get_base
+#define cma_get_name	mmk_cma_get_name
+
 /* ---- mempool: a reserve for allocations that must not fail ------------ */
 
 /*

@@ -175,9 +175,9 @@ static int parse_token(struct boot_params *bp, char *tok)
 	} else if (KEY("cma")) {
 		if (parse_size(val, &v))
 			return bad_token(tok, "not a size (use a number with K, M or G)");
-		if (v)
-			return bad_token(tok, "CMA is not built into this mmkit yet");
-		bp->cma = 0;
+		if (v % MAX_BLOCK_BYTES)
+			return bad_token(tok, "not a multiple of 4M, the largest buddy block");
+		bp->cma = v;
 	} else {
 		fprintf(stderr, "mmkit: unknown boot option '%s'\n", tok);
 		return -EINVAL;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "cma.h"
 
 struct pglist_data *node_data0;
 struct page *mem_map;
@@ -86,7 +87,10 @@ int free_area_init(void)
 	if (normal_start_pfn == max_pfn)
 		node_data0->node_zones[ZONE_NORMAL].zone_start_pfn = max_pfn;
 
+	if (cma_reserve(boot_params.cma))
+		return -12;	/* -ENOMEM, reported */
 	memblock_free_all();
+	cma_activate();
 	init_per_zone_wmark_min();
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		zone_pcp_init(&node_data0->node_zones[z]);

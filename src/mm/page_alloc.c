@@ -64,6 +64,7 @@
 
 #include "internal.h"
 #include "vmalloc.h"
+#include "cma.h"
 
 const char *const migratetype_names[MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
@@ -1185,7 +1186,9 @@ static bool free_page_is_bad(struct page *page, unsigned int order)
 			break;
 		}
 		if (unlikely(page->flags & (1UL << PG_reserved))) {
-			snprintf(why, sizeof(why), "PG_reserved flag set");
+			snprintf(why, sizeof(why), pfn_in_cma(pfn_of(page)) ?
+				 "PG_reserved flag set: a cma_alloc()ed page, which goes back with cma_release()" :
+				 "PG_reserved flag set");
 			break;
 		}
 		return false;

@@ -25,6 +25,7 @@
 
 #include "internal.h"
 #include "vmalloc.h"
+#include "cma.h"
 #include "slab.h"
 
 struct checker {
@@ -189,6 +190,8 @@ static void check_zone(struct checker *c)
 				}
 			} else if (page->pg_state == PGS_PCP) {
 				scan_pcp += 1UL << order;
+			} else if (PageReserved(page) && pfn_in_cma(pfn)) {
+				reserved++;	/* a cma_alloc()ed frame */
 			} else {
 				alloc += 1UL << order;
 				if (atomic_load(&page->_refcount) < 1)
@@ -252,6 +255,7 @@ long mmk_check(FILE *out)
 	}
 	c.problems += slab_check(out);
 	c.problems += vmalloc_check(out);
+	c.problems += cma_check(out);
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);
 	return c.problems;
