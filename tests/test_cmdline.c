@@ -87,6 +87,22 @@ int main(void)
 	good("slub_debug=FZ,kmalloc-64", "slub_debug=FZ,kmalloc-64");
 	good("slub_debug=FZPU", "slub_debug=FZPU");
 	good("cma=0", NULL);
+	good("cma=16M", "cma=16M");
+	good("vmalloc=64M", "vmalloc=64M");
+	{
+		/* Parses, but RAM cannot hold it: the boot fails and says why. */
+		const char *out;
+		int err;
+
+		capture_start();
+		err = mmk_boot("mem=64M cma=64M");
+		out = capture_end();
+		CHECK(err == -ENOMEM, "cma= as large as RAM fails the boot with -ENOMEM (got %d)", err);
+		CHECK(strstr(out, "cma: Failed to reserve 64 MiB") != NULL,
+		      "and names the reservation; got:\n%s", out);
+		if (!err)
+			mmk_shutdown();
+	}
 	good("", "mem=262144K");
 	good("   mem=64M \t nopcp  ", "nopcp");
 	good("mem=4M", "mem=4096K");
@@ -112,6 +128,10 @@ int main(void)
 	bad("min_free_kbytes=-5", "min_free_kbytes=-5");
 	bad("min_free_kbytes=lots", "min_free_kbytes=lots");
 	bad("swap=/tmp/x:1M", "swap=/tmp/x:1M");
+	bad("cma=5M", "cma=5M");
+	bad("cma=lots", "cma=lots");
+	bad("vmalloc=3M", "vmalloc=3M");
+	bad("vmalloc=2T", "vmalloc=2T");
 	bad("slub_debug=FZ,", "slub_debug=FZ,");
 	bad("mem=64M dma_zone=5M nopcp", "dma_zone=5M");
 	bad("mem=64M min_free_kbytes=40000", "min_free_kbytes=40000");

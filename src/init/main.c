@@ -257,11 +257,12 @@ int mmk_boot(const char *cmdline)
 		goto out;
 	}
 	snprintf(boot_cmdline, sizeof(boot_cmdline),
-		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK vmalloc=%lluM min_free_kbytes=%ld%s%s%s",
+		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK vmalloc=%lluM cma=%lluM min_free_kbytes=%ld%s%s%s",
 		 (unsigned long long)(bp.mem >> 10),
 		 (unsigned long long)(bp.dma_zone >> 10),
 		 (unsigned long long)(bp.kmalloc_max >> 10),
-		 (unsigned long long)(bp.vmalloc >> 20), min_free_kbytes,
+		 (unsigned long long)(bp.vmalloc >> 20), (unsigned long long)(bp.cma >> 20),
+		 min_free_kbytes,
 		 bp.nopcp ? " nopcp" : "", bp.slub_debug[0] ? " slub_debug=" : "",
 		 bp.slub_debug);
 	machine_booted = true;
