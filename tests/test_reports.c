@@ -265,12 +265,12 @@ static void check_not_booted(void)
 static void check_unknown(void)
 {
 	static const char *const missing[] = {
-		"nosuch", "", "swaps", "iomem", "vmallocinfo ",
+		"nosuch", "", "swaps", "iomem ", "vmallocinfo ",
 		"self/status", "self/smaps_rollup", "self/maps", "buddyinfo ",
 	};
 	static const char *const present[] = {
 		"buddyinfo", "pagetypeinfo", "zoneinfo", "meminfo", "vmstat", "slabinfo",
-		"vmallocinfo", "extfrag",
+		"vmallocinfo", "iomem", "extfrag",
 	};
 	FILE *f = fopen("/dev/null", "w");
 

@@ -21,6 +21,7 @@ int proc_vmstat_show(FILE *m);
 int proc_extfrag_show(FILE *m);
 int proc_meminfo_show(FILE *m);
 int proc_slabinfo_show(FILE *m);
+int proc_iomem_show(FILE *m);
 int proc_vmallocinfo_show(FILE *m);
 
 #define HPAGE_PMD_NR	512	/* x86_64: a PMD maps 2 MiB */

@@ -2,8 +2,8 @@
 /*
  * mmk_report(): the table of /proc-style reports, by the name of the Linux
  * file each one reproduces. A report whose subsystem is not built yet
- * (swaps, iomem, self/status, self/smaps_rollup, self/maps) is simply
- * not in the table, so it answers -ENOENT like any unknown name.
+ * (swaps, self/status, self/smaps_rollup, self/maps) is simply not in the
+ * table, so it answers -ENOENT like any unknown name.
  */
 #include <errno.h>
 #include <string.h>
@@ -21,6 +21,7 @@ static const struct proc_report {
 	{ "vmstat",		proc_vmstat_show },
 	{ "slabinfo",		proc_slabinfo_show },
 	{ "vmallocinfo",	proc_vmallocinfo_show },
+	{ "iomem",		proc_iomem_show },
 	/* debugfs extfrag/unusable_index, then extfrag/extfrag_index */
 	{ "extfrag",		proc_extfrag_show },
 };
