@@ -196,6 +196,8 @@ static void deactivate_slab(struct kmem_cache *s, struct page *slab,
 
 /* ---- Allocation ------------------------------------------------------- */
 
+static void flush_remote_frees(struct kmem_cache *s, struct kmem_cache_cpu *c);
+
 __attribute__((noinline))
 static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 			   struct kmem_cache_cpu *c, bool *owner)
@@ -226,6 +228,9 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 			c->slab = NULL;
 		}
 
+		/* Objects this CPU freed and gathered for a slab count as in
+		 * use until pushed: push them before adopting or allocating. */
+		flush_remote_frees(s, c);
 		freelist = get_partial(s, &slab);
 		if (freelist) {
 			c->slab = slab;
