@@ -292,6 +292,155 @@ const char *mmk_cma_get_name(const struct cma *cma);
 #define cma_get_base	mmk_cma_get_base
 #define cma_get_name	mmk_cma_get_name
 
+/* ---- DMA: a device that sees only bus addresses ------------------------ */
+
+enum dma_data_direction {
+	DMA_BIDIRECTIONAL = 0,
+	DMA_TO_DEVICE = 1,
+	DMA_FROM_DEVICE = 2,
+	DMA_NONE = 3,
+};
+#define DMA_BIT_MASK(n)		((n) >= 64 ? ~0ULL : ((1ULL << (n)) - 1))
+#define DMA_MAPPING_ERROR	(~(dma_addr_t)0)
+
+struct device;
+
+/*
+ * mmkit's DMA device: a bus master on its own thread that reaches RAM only
+ * through bus (physical) addresses and drives only the address lines of
+ * @hw_mask (DMA_BIT_MASK(24) for an ISA-style device that sees ZONE_DMA
+ * alone, DMA_BIT_MASK(32), ...). Its DMA mask starts as @hw_mask; drivers
+ * may narrow it with dma_set_mask().
+ */
+struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask);
+void mmk_dma_device_destroy(struct device *dev);	/* waits for its commands */
+
+/* A command: copy, fill or checksum over lists of bus segments. */
+struct mmk_dma_seg {
+	dma_addr_t addr;
+	size_t len;
+};
+enum mmk_dma_kind { MMK_DMA_COPY, MMK_DMA_FILL, MMK_DMA_CHECKSUM };
+struct mmk_dma_cmd {
+	enum mmk_dma_kind kind;
+	const struct mmk_dma_seg *src, *dst;	/* src: COPY, CHECKSUM; dst: COPY, FILL */
+	unsigned int src_nents, dst_nents;
+	unsigned char fill;
+	/* The interrupt handler, run on the device's interrupt CPU in
+	 * interrupt context when the command completes (may be NULL). */
+	void (*complete)(struct device *dev, struct mmk_dma_cmd *cmd);
+	void *priv;
+	/* Set by the device: 0, or -EFAULT for a bus error at bad_addr (an
+	 * address beyond its mask or beyond RAM); bytes moved; Adler-32 of the
+	 * source for MMK_DMA_CHECKSUM. */
+	int status;
+	dma_addr_t bad_addr;
+	size_t bytes;
+	uint32_t checksum;
+};
+/* Queue @cmd; 0, or -ENOMEM. @cmd must live until its completion. */
+int mmk_dma_submit(struct device *dev, struct mmk_dma_cmd *cmd);
+/* Submit and wait for the completion (process context); cmd->status. */
+int mmk_dma_run(struct device *dev, struct mmk_dma_cmd *cmd);
+
+int mmk_dma_set_mask(struct device *dev, uint64_t mask);
+int mmk_dma_set_coherent_mask(struct device *dev, uint64_t mask);
+int mmk_dma_set_mask_and_coherent(struct device *dev, uint64_t mask);
+uint64_t mmk_dma_get_mask(struct device *dev);
+void *mmk_dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle,
+			     gfp_t gfp);
+void mmk_dma_free_coherent(struct device *dev, size_t size, void *cpu_addr,
+			   dma_addr_t dma_handle);
+dma_addr_t mmk_dma_map_single(struct device *dev, void *ptr, size_t size,
+			      enum dma_data_direction dir);
+void mmk_dma_unmap_single(struct device *dev, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir);
+dma_addr_t mmk_dma_map_page(struct device *dev, struct page *page, size_t offset,
+			    size_t size, enum dma_data_direction dir);
+void mmk_dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+			enum dma_data_direction dir);
+int mmk_dma_mapping_error(struct device *dev, dma_addr_t addr);
+void mmk_dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
+				 enum dma_data_direction dir);
+void mmk_dma_sync_single_for_device(struct device *dev, dma_addr_t addr, size_t size,
+				    enum dma_data_direction dir);
+
+/* Scatter-gather lists, as Linux's struct scatterlist. */
+struct scatterlist {
+	unsigned long page_link;	/* struct page *, bit 1: last entry */
+	unsigned int offset;
+	unsigned int length;
+	dma_addr_t dma_address;
+	unsigned int dma_length;
+};
+#define SG_END			0x02UL
+static inline void sg_init_table(struct scatterlist *sgl, unsigned int nents)
+{
+	for (unsigned int i = 0; i < nents; i++)
+		sgl[i] = (struct scatterlist){ 0, 0, 0, 0, 0 };
+	if (nents)
+		sgl[nents - 1].page_link = SG_END;
+}
+static inline struct page *sg_page(const struct scatterlist *sg)
+{
+	return (struct page *)(sg->page_link & ~SG_END);
+}
+static inline void sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
+			       unsigned int offset)
+{
+	sg->page_link = (unsigned long)page | (sg->page_link & SG_END);
+	sg->offset = offset;
+	sg->length = len;
+}
+static inline void sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+{
+	sg_set_page(sg, mmk_virt_to_page(buf), len,
+		    (unsigned int)((unsigned long)buf & (PAGE_SIZE - 1)));
+}
+static inline bool sg_is_last(const struct scatterlist *sg)
+{
+	return sg->page_link & SG_END;
+}
+static inline void sg_mark_end(struct scatterlist *sg)
+{
+	sg->page_link |= SG_END;
+}
+static inline struct scatterlist *sg_next(struct scatterlist *sg)
+{
+	return sg_is_last(sg) ? NULL : sg + 1;
+}
+#define for_each_sg(sglist, sg, nr, __i) \
+	for (__i = 0, sg = (sglist); __i < (nr); __i++, sg = sg_next(sg))
+#define sg_dma_address(sg)	((sg)->dma_address)
+#define sg_dma_len(sg)		((sg)->dma_length)
+
+int mmk_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
+		   enum dma_data_direction dir);
+void mmk_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
+		      enum dma_data_direction dir);
+void mmk_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg, int nents,
+			     enum dma_data_direction dir);
+void mmk_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nents,
+				enum dma_data_direction dir);
+
+#define dma_set_mask			mmk_dma_set_mask
+#define dma_set_coherent_mask		mmk_dma_set_coherent_mask
+#define dma_set_mask_and_coherent	mmk_dma_set_mask_and_coherent
+#define dma_get_mask			mmk_dma_get_mask
+#define dma_alloc_coherent		mmk_dma_alloc_coherent
+#define dma_free_coherent		mmk_dma_free_coherent
+#define dma_map_single			mmk_dma_map_single
+#define dma_unmap_single		mmk_dma_unmap_single
+#define dma_map_page			mmk_dma_map_page
+#define dma_unmap_page			mmk_dma_unmap_page
+#define dma_mapping_error		mmk_dma_mapping_error
+#define dma_sync_single_for_cpu		mmk_dma_sync_single_for_cpu
+#define dma_sync_single_for_device	mmk_dma_sync_single_for_device
+#define dma_map_sg			mmk_dma_map_sg
+#define dma_unmap_sg			mmk_dma_unmap_sg
+#define dma_sync_sg_for_cpu		mmk_dma_sync_sg_for_cpu
+#define dma_sync_sg_for_device		mmk_dma_sync_sg_for_device
+
 /* ---- mempool: a reserve for allocations that must not fail ------------ */
 
 /*

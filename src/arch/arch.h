@@ -160,6 +160,47 @@ typedef enum arch_fault_result (*arch_fault_fn)(unsigned long addr,
 int arch_fault_init(arch_fault_fn fn);
 void arch_fault_exit(void);
 
+/* ---- A DMA device: a bus master on its own thread ---------------------- */
+
+/*
+ * The device reaches RAM only through bus addresses (physical addresses:
+ * there is no IOMMU), which arch_bus_read/write move through the RAM
+ * memfd. It drives only the address lines of its hardware mask: a segment
+ * beyond it (or beyond RAM) stops the transfer with -EFAULT, a bus error.
+ */
+struct arch_dma_seg {
+	uint64_t addr;			/* bus address */
+	uint64_t len;
+};
+enum arch_dma_kind { ARCH_DMA_COPY, ARCH_DMA_FILL, ARCH_DMA_CHECKSUM };
+struct arch_dma_op {
+	enum arch_dma_kind kind;
+	const struct arch_dma_seg *src, *dst;
+	unsigned int src_nents, dst_nents;
+	unsigned char fill;
+	/* Set by the device before it raises the interrupt. */
+	int status;			/* 0 or -EFAULT */
+	uint64_t bad_addr;		/* where the bus error happened */
+	uint64_t bytes;			/* moved (or read, for a checksum) */
+	uint32_t checksum;		/* Adler-32 of the source stream */
+};
+struct arch_dma_node {
+	struct arch_dma_node *next;	/* the device's queues */
+	struct arch_dma_op op;
+};
+struct arch_dma_engine;
+/* The interrupt: called on the device's interrupt thread, a CPU of the
+ * machine, once per completed command, in completion order. */
+typedef void (*arch_dma_irq_fn)(struct arch_dma_node *cmd, void *ctx);
+
+struct arch_dma_engine *arch_dma_engine_create(uint64_t hw_mask, arch_dma_irq_fn irq,
+					       void *ctx);
+void arch_dma_engine_submit(struct arch_dma_engine *e, struct arch_dma_node *cmd);
+/* Completes every queued command and its interrupt, then stops. */
+void arch_dma_engine_destroy(struct arch_dma_engine *e);
+int arch_bus_read(uint64_t bus, void *buf, size_t len);
+int arch_bus_write(uint64_t bus, const void *buf, size_t len);
+
 /* ---- Console, identity, time ----------------------------------------- */
 
 void arch_console_write(const char *s, size_t len);

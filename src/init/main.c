@@ -245,6 +245,7 @@ int mmk_boot(const char *cmdline)
 	}
 	machine_booted = true;		/* the slab allocator allocates */
 	kmem_cache_init();
+	dma_debug_init();
 	err = vmalloc_init(bp.vmalloc);
 	if (!err)
 		err = fault_init();
@@ -278,6 +279,7 @@ void mmk_shutdown(void)
 		return;
 	}
 	/* As a CPU going offline does, give the per-CPU lists back first. */
+	dma_shutdown();
 	mmk_drain_all_pages(NULL);
 	machine_booted = false;
 	fault_exit();

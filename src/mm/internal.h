@@ -143,6 +143,10 @@ void zone_pcp_init(struct zone *zone);
 void page_alloc_shutdown(void);
 bool unsplit_page(struct page *page, unsigned int order);
 
+/* dma.c: debugging at boot, devices at shutdown. */
+void dma_debug_init(void);
+void dma_shutdown(void);
+
 /* memory.c: the page-fault entry, installed at boot. */
 int fault_init(void);
 void fault_exit(void);

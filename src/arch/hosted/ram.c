@@ -103,6 +103,20 @@ void arch_ram_exit(void)
 	ram_fd = -1;
 }
 
+/* For the DMA device: the bus is the memfd itself. */
+int hosted_ram_fd(void);
+uint64_t hosted_ram_bytes(void);
+
+int hosted_ram_fd(void)
+{
+	return ram_fd;
+}
+
+uint64_t hosted_ram_bytes(void)
+{
+	return ram_bytes;
+}
+
 /* ---- Kernel virtual ranges: the hosted page-table writes ------------------ */
 
 /*
