@@ -269,6 +269,23 @@ void mmk_irq_exit(void);
 #define irq_exit()		mmk_irq_exit()
 #define HARDIRQ_OFFSET		0x00010000U
 
+/* ---- Boot-time reservation: early initcalls and memblock -------------- */
+
+/*
+ * Register @fn to run during the next mmk_boot(), after the boot allocator
+ * (memblock) knows RAM and before the buddy allocator takes what is left:
+ * the moment to reserve memory "before memory gets fragmented". In @fn,
+ * memblock_alloc() returns zeroed, physically contiguous memory of any
+ * size, reserved for good (iomem shows it). 0, or -errno. A nonzero
+ * return from @fn is reported and the boot goes on, as Linux's.
+ */
+int mmk_early_initcall(int (*fn)(void));
+void *mmk_memblock_alloc(phys_addr_t size, phys_addr_t align);
+phys_addr_t mmk_memblock_phys_alloc(phys_addr_t size, phys_addr_t align);
+#define early_initcall(fn)		mmk_early_initcall(fn)
+#define memblock_alloc			mmk_memblock_alloc
+#define memblock_phys_alloc		mmk_memblock_phys_alloc
+
 /* ---- CMA: the contiguous area reserved at boot (cma=SIZE) ------------- */
 
 struct cma;
@@ -422,6 +439,20 @@ void mmk_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg, int nen
 			     enum dma_data_direction dir);
 void mmk_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nents,
 				enum dma_data_direction dir);
+
+/* DMA pools: small coherent blocks of one size (Linux's dmapool). */
+struct dma_pool;
+struct dma_pool *mmk_dma_pool_create(const char *name, struct device *dev, size_t size,
+				     size_t align, size_t boundary);
+void mmk_dma_pool_destroy(struct dma_pool *pool);
+void *mmk_dma_pool_alloc(struct dma_pool *pool, gfp_t gfp, dma_addr_t *handle);
+void *mmk_dma_pool_zalloc(struct dma_pool *pool, gfp_t gfp, dma_addr_t *handle);
+void mmk_dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dma);
+#define dma_pool_create			mmk_dma_pool_create
+#define dma_pool_destroy		mmk_dma_pool_destroy
+#define dma_pool_alloc			mmk_dma_pool_alloc
+#define dma_pool_zalloc			mmk_dma_pool_zalloc
+#define dma_pool_free			mmk_dma_pool_free
 
 #define dma_set_mask			mmk_dma_set_mask
 #define dma_set_coherent_mask		mmk_dma_set_coherent_mask

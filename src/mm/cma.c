@@ -79,7 +79,7 @@ int cma_reserve(uint64_t bytes)
 	}
 	cma_area.base_pfn = (unsigned long)(base >> PAGE_SHIFT);
 	cma_area.count = (unsigned long)(bytes >> PAGE_SHIFT);
-	cma_area.bitmap = memblock_alloc((cma_area.count + BITS_PER_LONG - 1) / BITS_PER_LONG *
+	cma_area.bitmap = memblock_alloc_named((cma_area.count + BITS_PER_LONG - 1) / BITS_PER_LONG *
 					 sizeof(unsigned long), 64, "cma bitmap");
 	if (!cma_area.bitmap)
 		return -12;

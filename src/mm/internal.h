@@ -128,9 +128,10 @@ int memblock_reserve(phys_addr_t base, phys_addr_t size, const char *name);
 phys_addr_t memblock_phys_alloc_range(phys_addr_t size, phys_addr_t align,
 				      phys_addr_t start, phys_addr_t end,
 				      const char *name);
-void *memblock_alloc(phys_addr_t size, phys_addr_t align, const char *name);
+void *memblock_alloc_named(phys_addr_t size, phys_addr_t align, const char *name);
 /* Hand every frame memblock has not reserved to the buddy allocator. */
 unsigned long memblock_free_all(void);
+void run_early_initcalls(void);	/* before memblock_free_all() */
 bool memblock_is_reserved(unsigned long pfn);
 
 /* ---- The page allocator (page_alloc.c, mm_init.c) -------------------- */

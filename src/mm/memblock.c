@@ -154,9 +154,9 @@ phys_addr_t memblock_phys_alloc_range(phys_addr_t size, phys_addr_t align,
 
 /*
  * Boot memory comes from a freshly created memfd and so reads as zeros, the
- * state Linux's memblock_alloc() guarantees by clearing; nothing to clear.
+ * state Linux's memblock_alloc_named() guarantees by clearing; nothing to clear.
  */
-void *memblock_alloc(phys_addr_t size, phys_addr_t align, const char *name)
+void *memblock_alloc_named(phys_addr_t size, phys_addr_t align, const char *name)
 {
 	phys_addr_t pa = memblock_phys_alloc_range(size, align, 0,
 						   (phys_addr_t)max_pfn << PAGE_SHIFT,
@@ -224,4 +224,77 @@ unsigned long memblock_free_all(void)
 			freed += free_range(pfn, end);
 	}
 	return freed;
+}
+
+/* ---- Early initcalls: code that runs while memblock still owns RAM ------ */
+
+/*
+ * Linux runs early initcalls (and setup_arch's reservations) before the
+ * buddy allocator exists; that is when a driver that needs a large
+ * physically contiguous buffer takes it, "as soon as possible, before
+ * memory gets fragmented". A program registers such functions before
+ * mmk_boot(); boot calls them after memblock knows the RAM and before
+ * memblock_free_all() hands the rest to the buddy allocator. Inside them
+ * memblock_alloc() works; afterwards it is a bug and says so.
+ */
+#define MAX_EARLY_INITCALLS	16
+
+static int (*early_initcalls[MAX_EARLY_INITCALLS])(void);
+static int nr_early_initcalls;
+static bool memblock_open;
+
+int mmk_early_initcall(int (*fn)(void))
+{
+	if (!fn)
+		return -22;		/* -EINVAL */
+	for (int i = 0; i < nr_early_initcalls; i++)
+		if (early_initcalls[i] == fn)
+			return 0;
+	if (nr_early_initcalls == MAX_EARLY_INITCALLS) {
+		pr_err("mmkit: mmk_early_initcall: no room for more than %d early initcalls\n",
+		       MAX_EARLY_INITCALLS);
+		return -28;		/* -ENOSPC */
+	}
+	early_initcalls[nr_early_initcalls++] = fn;
+	return 0;
+}
+
+void run_early_initcalls(void)
+{
+	char sym[128];
+
+	memblock_open = true;
+	for (int i = 0; i < nr_early_initcalls; i++) {
+		int ret = early_initcalls[i]();
+
+		if (ret)
+			pr_warn("initcall %s returned %d\n",
+				arch_symbolize((unsigned long)early_initcalls[i], sym, sizeof(sym)),
+				ret);
+	}
+	memblock_open = false;
+}
+
+void *mmk_memblock_alloc(phys_addr_t size, phys_addr_t align)
+{
+	if (!memblock_open) {
+		pr_err("mmkit: BUG: memblock_alloc() called %s: boot memory is only for early initcalls (mmk_early_initcall()); use kmalloc() or alloc_pages()\n",
+		       machine_booted ? "after the buddy allocator took over RAM" :
+					"with no machine booting");
+		arch_dump_stack();
+		return NULL;
+	}
+	if (align & (align - 1)) {
+		pr_err("mmkit: memblock_alloc: alignment %#llx is not a power of two\n",
+		       (unsigned long long)align);
+		return NULL;
+	}
+	return memblock_alloc_named(size, align ? align : PAGE_SIZE, "memblock_alloc");
+}
+
+phys_addr_t mmk_memblock_phys_alloc(phys_addr_t size, phys_addr_t align)
+{
+	void *p = mmk_memblock_alloc(size, align);
+
+	return p ? (phys_addr_t)((char *)p - direct_map_base) : 0;
 }

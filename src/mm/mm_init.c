@@ -57,12 +57,12 @@ int free_area_init(void)
 	memblock_init();
 	memblock_add(0, (phys_addr_t)max_pfn << PAGE_SHIFT);
 
-	node_data0 = memblock_alloc(sizeof(*node_data0), 64, "node_data");
-	mem_map = memblock_alloc(max_pfn * sizeof(struct page), PAGE_SIZE, "mem_map");
+	node_data0 = memblock_alloc_named(sizeof(*node_data0), 64, "node_data");
+	mem_map = memblock_alloc_named(max_pfn * sizeof(struct page), PAGE_SIZE, "mem_map");
 	nr_pageblocks = (max_pfn + pageblock_nr_pages - 1) >> pageblock_order;
-	pageblock_types = memblock_alloc(nr_pageblocks, 64, "pageblock_flags");
-	pcp = memblock_alloc(sizeof(*pcp) * NR_CPUS * MAX_NR_ZONES, 64, "per-cpu pagesets");
-	vm_event_states = memblock_alloc(sizeof(*vm_event_states) * NR_CPUS, 64,
+	pageblock_types = memblock_alloc_named(nr_pageblocks, 64, "pageblock_flags");
+	pcp = memblock_alloc_named(sizeof(*pcp) * NR_CPUS * MAX_NR_ZONES, 64, "per-cpu pagesets");
+	vm_event_states = memblock_alloc_named(sizeof(*vm_event_states) * NR_CPUS, 64,
 					 "per-cpu vm events");
 	if (!node_data0 || !mem_map || !pageblock_types || !pcp || !vm_event_states) {
 		pr_err("mmkit: mem=%lluK is too small for the kernel's own metadata\n",
@@ -89,6 +89,7 @@ int free_area_init(void)
 
 	if (cma_reserve(boot_params.cma))
 		return -12;	/* -ENOMEM, reported */
+	run_early_initcalls();
 	memblock_free_all();
 	cma_activate();
 	init_per_zone_wmark_min();
