@@ -131,8 +131,11 @@ struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask)
 	return dev;
 }
 
+static void debug_device_gone(struct device *dev);
+
 static void device_release(struct device *dev)
 {
+	debug_device_gone(dev);
 	spin_lock(&dma_devices_lock);
 	list_del(&dev->list);
 	spin_unlock(&dma_devices_lock);
@@ -544,6 +547,47 @@ static bool addr_on_stack(const void *p)
 
 	/* The calling thread's stack: within a few MiB above this frame. */
 	return a >= s - 4096 && a < s + (8UL << 20);
+}
+
+/* A device going away with mappings still open: Linux's report, then the
+ * records go (the mappings themselves die with the device). */
+static void debug_device_gone(struct device *dev)
+{
+	struct list_head gone;
+	struct dma_debug_entry *e;
+	unsigned long count = 0;
+
+	if (!debug_on)
+		return;
+	INIT_LIST_HEAD(&gone);
+	spin_lock(&debug_lock);
+	for (int i = 0; i < DEBUG_HASH; i++) {
+		struct list_head *pos = debug_hash[i].next;
+
+		while (pos != &debug_hash[i]) {
+			struct list_head *next = pos->next;
+
+			e = list_entry(pos, struct dma_debug_entry, list);
+			if (e->dev == dev) {
+				list_del(pos);
+				list_add(pos, &gone);
+				count++;
+			}
+			pos = next;
+		}
+	}
+	spin_unlock(&debug_lock);
+	if (count) {
+		e = list_first_entry(&gone, struct dma_debug_entry, list);
+		dma_err(dev, "device driver has pending DMA allocations while released from device [count=%lu]\nOne of leaked entries details: [device address=0x%016llx] [size=%zu bytes] [mapped with %s] [mapped as %s]",
+			count, (unsigned long long)e->dev_addr, e->size, dir_names[e->dir & 3],
+			type_names[e->type]);
+	}
+	while (!list_empty(&gone)) {
+		e = list_first_entry(&gone, struct dma_debug_entry, list);
+		list_del(&e->list);
+		kfree(e);
+	}
 }
 
 /* ---- Streaming mappings ----------------------------------------------------- */
