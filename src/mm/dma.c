@@ -499,9 +499,13 @@ static void debug_add(struct device *dev, enum map_type type, dma_addr_t addr,
  * address was never mapped, which is reported and makes the caller do
  * nothing.
  */
+enum check_kind { CHECK_UNMAP, CHECK_SYNC_CPU, CHECK_SYNC_DEVICE };
+
 static bool debug_check(struct device *dev, enum map_type type, dma_addr_t addr, size_t size,
-			enum dma_data_direction dir, bool remove, const char *what)
+			enum dma_data_direction dir, enum check_kind kind)
 {
+	bool remove = kind == CHECK_UNMAP;
+	const char *what = remove ? "free" : "sync";
 	struct dma_debug_entry *e, *found = NULL;
 
 	if (!debug_on)
@@ -514,6 +518,24 @@ static bool debug_check(struct device *dev, enum map_type type, dma_addr_t addr,
 		}
 	if (found && remove)
 		list_del(&found->list);
+	if (found && !remove) {
+		/* A sync: any part of the mapping, any map function; the CPU
+		 * may have written before a sync for the device. */
+		bool ok_range = size <= found->size;
+		bool ok_dir = found->dir == dir;
+
+		if (kind == CHECK_SYNC_DEVICE && found->dir == DMA_TO_DEVICE)
+			found->sum = buffer_sum(found->phys, found->size);
+		spin_unlock(&debug_lock);
+		if (!ok_range)
+			dma_err(dev, "device driver syncs DMA memory outside allocated range [device address=0x%016llx] [allocation size=%zu bytes] [sync size=%zu bytes]",
+				(unsigned long long)addr, found->size, size);
+		if (!ok_dir)
+			dma_err(dev, "device driver syncs DMA memory with different direction [device address=0x%016llx] [size=%zu bytes] [mapped with %s] [synced with %s]",
+				(unsigned long long)addr, found->size, dir_names[found->dir & 3],
+				dir_names[dir & 3]);
+		return true;
+	}
 	spin_unlock(&debug_lock);
 	if (!found) {
 		dma_err(dev, "device driver tries to %s DMA memory it has not allocated [device address=0x%016llx] [size=%zu bytes]",
@@ -609,7 +631,7 @@ static dma_addr_t map_phys(struct device *dev, phys_addr_t phys, size_t size,
 static void unmap_addr(struct device *dev, dma_addr_t addr, size_t size,
 		       enum dma_data_direction dir, enum map_type type)
 {
-	if (!debug_check(dev, type, addr, size, dir, true, "free"))
+	if (!debug_check(dev, type, addr, size, dir, CHECK_UNMAP))
 		return;
 	if (is_swiotlb_addr(addr))
 		swiotlb_unmap(addr, size, dir);
@@ -687,7 +709,8 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 {
 	if (bad_call(dev, size, dir))
 		return;
-	if (!debug_check(dev, MAP_SINGLE, addr, size, dir, false, "sync"))
+	if (!debug_check(dev, MAP_SINGLE, addr, size, dir,
+			 for_cpu ? CHECK_SYNC_CPU : CHECK_SYNC_DEVICE))
 		return;
 	if (is_swiotlb_addr(addr))
 		swiotlb_sync(addr, size, dir, for_cpu);
@@ -761,7 +784,8 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	if (bad_call(dev, 1, dir) || !sgl)
 		return;
 	for_each_sg(sgl, sg, nents, i) {
-		if (!debug_check(dev, MAP_SG, sg->dma_address, sg->dma_length, dir, false, "sync"))
+		if (!debug_check(dev, MAP_SG, sg->dma_address, sg->dma_length, dir,
+				 for_cpu ? CHECK_SYNC_CPU : CHECK_SYNC_DEVICE))
 			continue;
 		if (is_swiotlb_addr(sg->dma_address))
 			swiotlb_sync(sg->dma_address, sg->dma_length, dir, for_cpu);
@@ -855,7 +879,7 @@ void mmk_dma_free_coherent(struct device *dev, size_t size, void *cpu_addr,
 			(unsigned long long)dma_handle, cpu_addr);
 		return;
 	}
-	if (!debug_check(dev, MAP_COHERENT, dma_handle, size, DMA_BIDIRECTIONAL, true, "free"))
+	if (!debug_check(dev, MAP_COHERENT, dma_handle, size, DMA_BIDIRECTIONAL, CHECK_UNMAP))
 		return;
 	page = virt_to_page(cpu_addr);
 	if (pfn_in_cma(pfn_of(page))) {
