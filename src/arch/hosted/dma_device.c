@@ -36,6 +36,7 @@ struct arch_dma_engine {
 	pthread_cond_t cond;
 	struct cmd_queue todo, done;
 	bool stop;
+	bool dev_exited;		/* the device thread has finished */
 	uint64_t hw_mask;		/* the address lines the device drives */
 	arch_dma_irq_fn irq;
 	void *ctx;
@@ -83,6 +84,8 @@ static void *dev_main(void *arg)
 		q_push(&e->done, cmd);			/* raise the interrupt */
 		pthread_cond_broadcast(&e->cond);
 	}
+	e->dev_exited = true;
+	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
 }
@@ -95,7 +98,7 @@ static void *irq_main(void *arg)
 	for (;;) {
 		struct arch_dma_node *cmd;
 
-		while (!(cmd = q_pop(&e->done)) && !(e->stop && !e->todo.head))
+		while (!(cmd = q_pop(&e->done)) && !e->dev_exited)
 			pthread_cond_wait(&e->cond, &e->lock);
 		if (!cmd)
 			break;
