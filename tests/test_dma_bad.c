@@ -8,8 +8,8 @@
  *   maps      dma_map_single of a vmalloc address or a stack buffer:
  *             refused with DMA_MAPPING_ERROR and a report;
  *   unmaps    a double unmap, an unmap with another size, another
- *             direction, another function (dma_unmap_page of a
- *             dma_map_single mapping);
+ *             direction, another function (dma_unmap_single of a
+ *             scatter-gather entry);
  *   ownership a CPU write to a DMA_TO_DEVICE buffer while the device owns
  *             it; none for a buffer the CPU only reads, or writes between
  *             sync_for_cpu and sync_for_device;
@@ -197,15 +197,29 @@ static void bad_unmaps(void)
 	      "direction: both directions; got:\n%s", out);
 	bystanders_check("different direction");
 
-	/* Another function. */
+	/* Another function. dma_map_single and dma_map_page are one kind of
+	 * mapping (Linux records both as "single"); a scatter-gather entry
+	 * unmapped with dma_unmap_single is not. */
 	a = dma_map_single(dev, buf, 1024, DMA_FROM_DEVICE);
 	REQUIRE(!dma_mapping_error(dev, a), "map");
 	capture_start();
 	dma_unmap_page(dev, a, 1024, DMA_FROM_DEVICE);
 	out = capture_end();
+	CHECK(out[0] == '\0', "map_single then unmap_page is not a mismatch; got:\n%s", out);
+	{
+		struct scatterlist sg[1];
+
+		sg_init_table(sg, 1);
+		sg_set_buf(sg, buf, 1024);
+		REQUIRE(dma_map_sg(dev, sg, 1, DMA_FROM_DEVICE) == 1, "map_sg");
+		a = sg_dma_address(sg);
+		capture_start();
+		dma_unmap_single(dev, a, 1024, DMA_FROM_DEVICE);
+		out = capture_end();
+	}
 	check_report(out, "function", "device driver frees DMA memory with wrong function", a);
-	CHECK(strstr(out, "[mapped as single] [unmapped as page]") != NULL,
-	      "function: both functions; got:\n%s", out);
+	CHECK(strstr(out, "[mapped as scather-gather] [unmapped as single]") != NULL,
+	      "function: both functions, in Linux's words; got:\n%s", out);
 	bystanders_check("wrong function");
 
 	/* Each of those unmapped all the same: nothing is left to unmap. */

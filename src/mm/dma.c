@@ -59,7 +59,6 @@ struct device {
 	uint64_t coherent_dma_mask;
 	uint64_t hw_mask;
 	struct arch_dma_engine *engine;
-	long in_flight;			/* commands submitted, not completed */
 	spinlock_t lock;
 };
 
@@ -75,6 +74,7 @@ struct dma_work {
 
 static spinlock_t swiotlb_init_lock;
 static void swiotlb_init(void);
+static bool mask_supported(uint64_t mask);
 
 static struct list_head dma_devices;
 static spinlock_t dma_devices_lock = __SPIN_LOCK_UNLOCKED;
@@ -94,9 +94,6 @@ static void dma_irq(struct arch_dma_node *n, void *ctx)
 		cmd->complete(dev, cmd);
 	kfree(w);
 	irq_exit();
-	spin_lock(&dev->lock);
-	__atomic_store_n(&dev->in_flight, dev->in_flight - 1, __ATOMIC_RELEASE);
-	spin_unlock(&dev->lock);
 }
 
 struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask)
@@ -106,14 +103,12 @@ struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask)
 	if (not_booted())
 		return NULL;
 	might_sleep();
-	if (hw_mask < DMA_BIT_MASK(24)) {
-		pr_warn("WARNING: mmk_dma_device_create: a DMA mask below 24 bits (%#llx) is not supported\n",
+	if (!mask_supported(hw_mask)) {
+		pr_warn("WARNING: mmk_dma_device_create: DMA mask %#llx does not reach all of the lowest zone (ZONE_DMA; dma_zone=)\n",
 			(unsigned long long)hw_mask);
 		return NULL;
 	}
-	spin_lock(&swiotlb_init_lock);
 	swiotlb_init();
-	spin_unlock(&swiotlb_init_lock);
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return NULL;
@@ -132,14 +127,16 @@ struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask)
 }
 
 static void debug_device_gone(struct device *dev);
+static void dma_err(struct device *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void device_release(struct device *dev)
 {
-	debug_device_gone(dev);
 	spin_lock(&dma_devices_lock);
 	list_del(&dev->list);
 	spin_unlock(&dma_devices_lock);
-	arch_dma_engine_destroy(dev->engine);
+	arch_dma_engine_destroy(dev->engine);	/* runs the queued handlers */
+	debug_device_gone(dev);
 	kfree(dev);
 }
 
@@ -147,6 +144,11 @@ void mmk_dma_device_destroy(struct device *dev)
 {
 	if (!dev || not_booted())
 		return;
+	if (mmk_in_interrupt()) {
+		/* It would join the very thread it runs on. */
+		dma_err(dev, "device destroyed from interrupt context: refused, the device is unchanged");
+		return;
+	}
 	might_sleep();
 	device_release(dev);
 }
@@ -176,6 +178,9 @@ int mmk_dma_submit(struct device *dev, struct mmk_dma_cmd *cmd)
 
 	if (not_booted() || !dev || !cmd)
 		return -EINVAL;
+	if (cmd->kind != MMK_DMA_COPY && cmd->kind != MMK_DMA_FILL &&
+	    cmd->kind != MMK_DMA_CHECKSUM)
+		return -EINVAL;
 	ns = cmd->kind == MMK_DMA_FILL ? 0 : cmd->src_nents;
 	nd = cmd->kind == MMK_DMA_CHECKSUM ? 0 : cmd->dst_nents;
 	if ((cmd->kind != MMK_DMA_FILL && (!ns || !cmd->src)) ||
@@ -196,9 +201,6 @@ int mmk_dma_submit(struct device *dev, struct mmk_dma_cmd *cmd)
 		.dst = w->segs + ns, .dst_nents = nd,
 		.fill = cmd->fill,
 	};
-	spin_lock(&dev->lock);
-	dev->in_flight++;
-	spin_unlock(&dev->lock);
 	arch_dma_engine_submit(dev->engine, &w->node);
 	return 0;
 }
@@ -225,6 +227,11 @@ int mmk_dma_run(struct device *dev, struct mmk_dma_cmd *cmd)
 
 	if (!cmd)
 		return -EINVAL;
+	if (mmk_in_interrupt()) {
+		/* Only this thread could deliver the interrupt it would wait for. */
+		dma_err(dev, "mmk_dma_run() from interrupt context would wait forever: use mmk_dma_submit()");
+		return -EDEADLK;
+	}
 	might_sleep();
 	complete = cmd->complete;
 	priv = cmd->priv;
@@ -241,10 +248,17 @@ int mmk_dma_run(struct device *dev, struct mmk_dma_cmd *cmd)
 
 /* ---- Masks ---------------------------------------------------------------- */
 
+/* Linux's dma_direct_supported(): the mask must reach the lowest zone
+ * (ZONE_DMA, or all of RAM when it is smaller or there is none). */
 static bool mask_supported(uint64_t mask)
 {
-	/* dma-direct can serve any mask that reaches ZONE_DMA (24 bits). */
-	return mask >= DMA_BIT_MASK(24);
+	struct zone *dma = &node_data0->node_zones[ZONE_DMA];
+	uint64_t end = populated_zone(dma) ? (uint64_t)zone_end_pfn(dma) << PAGE_SHIFT :
+					     (uint64_t)max_pfn << PAGE_SHIFT;
+
+	if (end > (uint64_t)max_pfn << PAGE_SHIFT)
+		end = (uint64_t)max_pfn << PAGE_SHIFT;
+	return mask >= end - 1;
 }
 
 int mmk_dma_set_mask(struct device *dev, uint64_t mask)
@@ -308,8 +322,11 @@ static spinlock_t swiotlb_init_lock = __SPIN_LOCK_UNLOCKED;
 static void swiotlb_init(void)
 {
 	unsigned long bytes = (unsigned long)(((uint64_t)max_pfn << PAGE_SHIFT) / 16);
+	unsigned char *used;
+	phys_addr_t *orig;
+	size_t *sizes;
 	unsigned int order = 0;
-	struct page *page = NULL;
+	struct page *page;
 	unsigned long nslabs;
 
 	if (__atomic_load_n(&io_tlb.nslabs, __ATOMIC_ACQUIRE))
@@ -318,24 +335,34 @@ static void swiotlb_init(void)
 		bytes = SWIOTLB_MAX;
 	while (order < MAX_PAGE_ORDER && (PAGE_SIZE << (order + 1)) <= bytes)
 		order++;
+	/* Allocate with no lock held; the first to publish wins. */
 	while (!(page = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_NOWARN, order)) && order)
 		order--;
-	if (!page)
-		return;		/* no bounce buffers: mappings beyond a mask fail */
-	nslabs = (PAGE_SIZE << order) >> IO_TLB_SHIFT;
-	io_tlb.used = kcalloc(nslabs, 1, GFP_KERNEL);
-	io_tlb.orig = kcalloc(nslabs, sizeof(phys_addr_t), GFP_KERNEL);
-	io_tlb.size = kcalloc(nslabs, sizeof(size_t), GFP_KERNEL);
-	if (!io_tlb.used || !io_tlb.orig || !io_tlb.size) {
-		kfree(io_tlb.used);
-		kfree(io_tlb.orig);
-		kfree(io_tlb.size);
-		__free_pages(page, order);
+	if (!page) {
+		pr_warn("swiotlb: no memory in ZONE_DMA for bounce buffers: mappings beyond a device's mask will fail\n");
 		return;
 	}
-	io_tlb.start = (phys_addr_t)pfn_of(page) << PAGE_SHIFT;
-	spin_lock_init(&io_tlb.lock);
-	__atomic_store_n(&io_tlb.nslabs, nslabs, __ATOMIC_RELEASE);
+	nslabs = (PAGE_SIZE << order) >> IO_TLB_SHIFT;
+	used = kcalloc(nslabs, 1, GFP_KERNEL);
+	orig = kcalloc(nslabs, sizeof(phys_addr_t), GFP_KERNEL);
+	sizes = kcalloc(nslabs, sizeof(size_t), GFP_KERNEL);
+	spin_lock(&swiotlb_init_lock);
+	if (used && orig && sizes && !io_tlb.nslabs) {
+		io_tlb.used = used;
+		io_tlb.orig = orig;
+		io_tlb.size = sizes;
+		io_tlb.start = (phys_addr_t)pfn_of(page) << PAGE_SHIFT;
+		spin_lock_init(&io_tlb.lock);
+		__atomic_store_n(&io_tlb.nslabs, nslabs, __ATOMIC_RELEASE);
+		page = NULL;
+	}
+	spin_unlock(&swiotlb_init_lock);
+	if (page) {
+		kfree(used);
+		kfree(orig);
+		kfree(sizes);
+		__free_pages(page, order);
+	}
 }
 
 static void bounce_copy(phys_addr_t to, phys_addr_t from, size_t size)
@@ -351,8 +378,14 @@ static phys_addr_t swiotlb_map(struct device *dev, phys_addr_t orig, size_t size
 	phys_addr_t tlb;
 
 	if (!io_tlb.nslabs || need > IO_TLB_SEGSIZE ||
-	    !dma_capable(dev->dma_mask, io_tlb.start, io_tlb.nslabs << IO_TLB_SHIFT))
+	    !dma_capable(dev->dma_mask, io_tlb.start, io_tlb.nslabs << IO_TLB_SHIFT)) {
+		pr_err("swiotlb: %s: cannot bounce %zu bytes at %#llx: %s\n", dev->name, size,
+		       (unsigned long long)orig,
+		       !io_tlb.nslabs ? "there is no bounce area" :
+		       need > IO_TLB_SEGSIZE ? "larger than one mapping may be (256 KiB)" :
+		       "the bounce area is beyond the device's mask");
 		return DMA_MAPPING_ERROR;
+	}
 	spin_lock(&io_tlb.lock);
 	for (i = 0; i + need <= io_tlb.nslabs; i = j + 1) {
 		for (j = i; j < i + need && !io_tlb.used[j]; j++)
@@ -362,7 +395,7 @@ static phys_addr_t swiotlb_map(struct device *dev, phys_addr_t orig, size_t size
 	}
 	if (i + need > io_tlb.nslabs) {
 		spin_unlock(&io_tlb.lock);
-		pr_err("swiotlb_tbl_map_single: %s: swiotlb buffer is full (sz: %zu bytes), total %lu (slots), used %lu (slots)\n",
+		pr_err("%s: swiotlb buffer is full (sz: %zu bytes), total %lu (slots), used %lu (slots)\n",
 		       dev->name, size, io_tlb.nslabs, io_tlb.in_use);
 		return DMA_MAPPING_ERROR;
 	}
@@ -376,8 +409,10 @@ static phys_addr_t swiotlb_map(struct device *dev, phys_addr_t orig, size_t size
 		io_tlb.high_water = io_tlb.in_use;
 	spin_unlock(&io_tlb.lock);
 	tlb = io_tlb.start + (i << IO_TLB_SHIFT);
-	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
-		bounce_copy(tlb, orig, size);
+	/* Always, as Linux since 5.18: a partial device write must not
+	 * leave an earlier user's bytes to be copied back at unmap. */
+	(void)dir;
+	bounce_copy(tlb, orig, size);
 	return tlb;
 }
 
@@ -404,6 +439,8 @@ static void swiotlb_unmap(dma_addr_t tlb, size_t size, enum dma_data_direction d
 	unsigned long i = (tlb - io_tlb.start) >> IO_TLB_SHIFT;
 	unsigned long need = (io_tlb.size[i] + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT;
 
+	if (size > io_tlb.size[i])
+		size = io_tlb.size[i];	/* never copy past the original buffer */
 	swiotlb_sync(tlb, size, dir, true);
 	spin_lock(&io_tlb.lock);
 	for (unsigned long j = i; j < i + need; j++)
@@ -415,7 +452,8 @@ static void swiotlb_unmap(dma_addr_t tlb, size_t size, enum dma_data_direction d
 /* ---- DMA API debugging -------------------------------------------------- */
 
 enum map_type { MAP_SINGLE, MAP_PAGE, MAP_SG, MAP_COHERENT };
-static const char *const type_names[] = { "single", "page", "scatter-gather", "coherent" };
+/* Linux records dma_map_single and dma_map_page alike, as "single". */
+static const char *const type_names[] = { "single", "single", "scather-gather", "coherent" };
 static const char *const dir_names[] = { "DMA_BIDIRECTIONAL", "DMA_TO_DEVICE",
 					 "DMA_FROM_DEVICE", "DMA_NONE" };
 
@@ -428,6 +466,7 @@ struct dma_debug_entry {
 	size_t size;
 	enum dma_data_direction dir;
 	uint32_t sum;			/* DMA_TO_DEVICE: the CPU's bytes at map */
+	bool cpu_owned;			/* after sync_for_cpu, until sync_for_device */
 };
 
 #define DEBUG_HASH	1024
@@ -494,72 +533,110 @@ static void debug_add(struct device *dev, enum map_type type, dma_addr_t addr,
 }
 
 /*
- * Check an unmap (or sync) against the map: reports what differs.
- * Returns the entry (taken off the table when @remove), or NULL when the
- * address was never mapped, which is reported and makes the caller do
- * nothing.
+ * Check an unmap (or a sync) against its map, reporting what differs, as
+ * Linux's check_unmap/check_sync do. Returns the size that was mapped
+ * (what the caller must use), or 0 when the call must change nothing: the
+ * address was never mapped (a double unmap), or it is a coherent buffer
+ * freed with another size or function (freeing would hit pages the caller
+ * still owns). A sync may cover any part of a mapping.
  */
 enum check_kind { CHECK_UNMAP, CHECK_SYNC_CPU, CHECK_SYNC_DEVICE };
 
-static bool debug_check(struct device *dev, enum map_type type, dma_addr_t addr, size_t size,
-			enum dma_data_direction dir, enum check_kind kind)
+static size_t debug_check(struct device *dev, enum map_type type, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, enum check_kind kind)
 {
-	bool remove = kind == CHECK_UNMAP;
-	const char *what = remove ? "free" : "sync";
 	struct dma_debug_entry *e, *found = NULL;
+	struct dma_debug_entry copy;
+	bool cpu_wrote = false;
 
 	if (!debug_on)
-		return true;
+		return size;
 	spin_lock(&debug_lock);
-	list_for_each_entry(e, debug_bucket(addr), list)
-		if (e->dev == dev && e->dev_addr == addr) {
-			found = e;
-			break;
+	if (kind == CHECK_UNMAP) {
+		list_for_each_entry(e, debug_bucket(addr), list)
+			if (e->dev == dev && e->dev_addr == addr) {
+				found = e;
+				break;
+			}
+	} else {
+		/* The mapping that contains [addr, addr + size): it may start
+		 * in an earlier hash bucket. */
+		for (dma_addr_t a = addr;; a -= 1UL << 11) {
+			list_for_each_entry(e, debug_bucket(a), list)
+				if (e->dev == dev && e->dev_addr <= addr &&
+				    addr < e->dev_addr + e->size) {
+					found = e;
+					break;
+				}
+			if (found || a < (1UL << 11) || addr - a > (256UL << 10))
+				break;
 		}
-	if (found && remove)
-		list_del(&found->list);
-	if (found && !remove) {
-		/* A sync: any part of the mapping, any map function; the CPU
-		 * may have written before a sync for the device. */
-		bool ok_range = size <= found->size;
-		bool ok_dir = found->dir == dir;
-
+	}
+	if (!found) {
+		spin_unlock(&debug_lock);
+		dma_err(dev, "device driver tries to %s DMA memory it has not allocated [device address=0x%016llx] [size=%zu bytes]",
+			kind == CHECK_UNMAP ? "free" : "sync", (unsigned long long)addr, size);
+		return 0;
+	}
+	copy = *found;
+	if (kind != CHECK_UNMAP) {
+		/* Ownership moves with each sync; the CPU may write while it
+		 * owns a DMA_TO_DEVICE buffer, so re-take the sum on the way
+		 * back to the device. */
+		if (kind == CHECK_SYNC_CPU && found->dir == DMA_TO_DEVICE &&
+		    buffer_sum(found->phys, found->size) != found->sum)
+			cpu_wrote = true;
+		found->cpu_owned = kind == CHECK_SYNC_CPU;
 		if (kind == CHECK_SYNC_DEVICE && found->dir == DMA_TO_DEVICE)
 			found->sum = buffer_sum(found->phys, found->size);
 		spin_unlock(&debug_lock);
-		if (!ok_range)
-			dma_err(dev, "device driver syncs DMA memory outside allocated range [device address=0x%016llx] [allocation size=%zu bytes] [sync size=%zu bytes]",
-				(unsigned long long)addr, found->size, size);
-		if (!ok_dir)
+		if (addr + size > copy.dev_addr + copy.size)
+			dma_err(dev, "device driver syncs DMA memory outside allocated range [device address=0x%016llx] [allocation size=%zu bytes] [sync offset+size=%llu]",
+				(unsigned long long)copy.dev_addr, copy.size,
+				(unsigned long long)(addr - copy.dev_addr + size));
+		if (copy.dir != DMA_BIDIRECTIONAL && copy.dir != dir)
 			dma_err(dev, "device driver syncs DMA memory with different direction [device address=0x%016llx] [size=%zu bytes] [mapped with %s] [synced with %s]",
-				(unsigned long long)addr, found->size, dir_names[found->dir & 3],
+				(unsigned long long)addr, copy.size, dir_names[copy.dir & 3],
 				dir_names[dir & 3]);
-		return true;
+		if (cpu_wrote)
+			dma_err(dev, "cpu wrote to a DMA_TO_DEVICE buffer while the device owned it [device address=0x%016llx] [size=%zu bytes]",
+				(unsigned long long)copy.dev_addr, copy.size);
+		return size;
 	}
+	/* An unmap. A coherent buffer freed wrongly is refused, entry kept. */
+	if ((copy.type == MAP_COHERENT || type == MAP_COHERENT) &&
+	    (copy.type != type || copy.size != size)) {
+		spin_unlock(&debug_lock);
+		if (copy.type != type)
+			dma_err(dev, "device driver frees DMA memory with wrong function [device address=0x%016llx] [size=%zu bytes] [mapped as %s] [unmapped as %s]: refused",
+				(unsigned long long)addr, copy.size, type_names[copy.type],
+				type_names[type]);
+		else
+			dma_err(dev, "device driver frees DMA memory with different size [device address=0x%016llx] [map size=%zu bytes] [unmap size=%zu bytes]: refused",
+				(unsigned long long)addr, copy.size, size);
+		return 0;
+	}
+	list_del(&found->list);
+	if (copy.dir == DMA_TO_DEVICE && copy.type != MAP_COHERENT && !copy.cpu_owned &&
+	    buffer_sum(copy.phys, copy.size) != copy.sum)
+		cpu_wrote = true;
 	spin_unlock(&debug_lock);
-	if (!found) {
-		dma_err(dev, "device driver tries to %s DMA memory it has not allocated [device address=0x%016llx] [size=%zu bytes]",
-			what, (unsigned long long)addr, size);
-		return false;
-	}
-	if (found->size != size)
+	kfree(found);
+	if (copy.size != size)
 		dma_err(dev, "device driver frees DMA memory with different size [device address=0x%016llx] [map size=%zu bytes] [unmap size=%zu bytes]",
-			(unsigned long long)addr, found->size, size);
-	if (found->type != type)
+			(unsigned long long)addr, copy.size, size);
+	if (copy.type != type)
 		dma_err(dev, "device driver frees DMA memory with wrong function [device address=0x%016llx] [size=%zu bytes] [mapped as %s] [unmapped as %s]",
-			(unsigned long long)addr, found->size, type_names[found->type],
+			(unsigned long long)addr, copy.size, type_names[copy.type],
 			type_names[type]);
-	if (found->dir != dir)
+	if (copy.dir != dir)
 		dma_err(dev, "device driver frees DMA memory with different direction [device address=0x%016llx] [size=%zu bytes] [mapped with %s] [unmapped with %s]",
-			(unsigned long long)addr, found->size, dir_names[found->dir & 3],
+			(unsigned long long)addr, copy.size, dir_names[copy.dir & 3],
 			dir_names[dir & 3]);
-	if (found->dir == DMA_TO_DEVICE && found->type != MAP_COHERENT &&
-	    buffer_sum(found->phys, found->size) != found->sum)
+	if (cpu_wrote)
 		dma_err(dev, "cpu wrote to a DMA_TO_DEVICE buffer while the device owned it [device address=0x%016llx] [size=%zu bytes]",
-			(unsigned long long)addr, found->size);
-	if (remove)
-		kfree(found);
-	return true;
+			(unsigned long long)addr, copy.size);
+	return copy.size;
 }
 
 static bool addr_on_stack(const void *p)
@@ -619,6 +696,13 @@ static dma_addr_t map_phys(struct device *dev, phys_addr_t phys, size_t size,
 {
 	dma_addr_t addr = phys;
 
+	if (phys > ((phys_addr_t)max_pfn << PAGE_SHIFT) ||
+	    size > ((phys_addr_t)max_pfn << PAGE_SHIFT) - phys) {
+		dma_err(dev, "device driver maps memory beyond the end of RAM [phys=%#llx] [size=%zu bytes]",
+			(unsigned long long)phys, size);
+		return DMA_MAPPING_ERROR;
+	}
+
 	if (!dma_capable(dev->dma_mask, phys, size)) {
 		addr = swiotlb_map(dev, phys, size, dir);
 		if (addr == DMA_MAPPING_ERROR)
@@ -631,7 +715,8 @@ static dma_addr_t map_phys(struct device *dev, phys_addr_t phys, size_t size,
 static void unmap_addr(struct device *dev, dma_addr_t addr, size_t size,
 		       enum dma_data_direction dir, enum map_type type)
 {
-	if (!debug_check(dev, type, addr, size, dir, CHECK_UNMAP))
+	size = debug_check(dev, type, addr, size, dir, CHECK_UNMAP);
+	if (!size)
 		return;
 	if (is_swiotlb_addr(addr))
 		swiotlb_unmap(addr, size, dir);
@@ -660,7 +745,7 @@ dma_addr_t mmk_dma_map_single(struct device *dev, void *ptr, size_t size,
 	}
 	if (!virt_in_direct_map(ptr) || !virt_in_direct_map((char *)ptr + size - 1)) {
 		dma_err(dev, addr_on_stack(ptr) ?
-			"device driver maps memory from stack [addr=%p] [len=%zu]" :
+			"device driver maps memory from stack [addr=%p] (%zu bytes)" :
 			"device driver maps memory that is not in the direct map [addr=%p] [len=%zu]",
 			ptr, size);
 		return DMA_MAPPING_ERROR;
@@ -687,7 +772,7 @@ dma_addr_t mmk_dma_map_page(struct device *dev, struct page *page, size_t offset
 		return DMA_MAPPING_ERROR;
 	}
 	return map_phys(dev, ((phys_addr_t)pfn_of(page) << PAGE_SHIFT) + offset, size, dir,
-			MAP_PAGE);
+			MAP_SINGLE);
 }
 
 void mmk_dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
@@ -695,7 +780,7 @@ void mmk_dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 {
 	if (bad_call(dev, size, dir))
 		return;
-	unmap_addr(dev, addr, size, dir, MAP_PAGE);
+	unmap_addr(dev, addr, size, dir, MAP_SINGLE);
 }
 
 int mmk_dma_mapping_error(struct device *dev, dma_addr_t addr)
@@ -826,11 +911,20 @@ void *mmk_dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_ha
 		page = cma_alloc(cma, count, order < 8 ? order : 8, true);
 	if (!page && order <= MAX_PAGE_ORDER) {
 		gfp_t g = (gfp & ~(__GFP_DMA | __GFP_HIGHMEM | __GFP_COMP)) | __GFP_ZERO;
+		struct zone *dma = &node_data0->node_zones[ZONE_DMA];
 
-		/* A mask that reaches only ZONE_DMA gets ZONE_DMA memory. */
-		if (dev->coherent_dma_mask < ((uint64_t)max_pfn << PAGE_SHIFT) - 1)
+		/* As dma-direct: ZONE_DMA only for a mask that reaches no
+		 * further; otherwise anywhere, and ZONE_DMA if that missed. */
+		if (populated_zone(dma) &&
+		    dev->coherent_dma_mask < (uint64_t)zone_end_pfn(dma) << PAGE_SHIFT)
 			g |= __GFP_DMA;
 		page = alloc_pages(g, order);
+		if (page && !(g & __GFP_DMA) && populated_zone(dma) &&
+		    !dma_capable(dev->coherent_dma_mask, (phys_addr_t)pfn_of(page) << PAGE_SHIFT,
+				 PAGE_SIZE << order)) {
+			__free_pages(page, order);
+			page = alloc_pages(g | __GFP_DMA, order);
+		}
 		if (page && order)
 			split_page(page, order);
 	}
@@ -879,8 +973,10 @@ void mmk_dma_free_coherent(struct device *dev, size_t size, void *cpu_addr,
 			(unsigned long long)dma_handle, cpu_addr);
 		return;
 	}
-	if (!debug_check(dev, MAP_COHERENT, dma_handle, size, DMA_BIDIRECTIONAL, CHECK_UNMAP))
+	size = debug_check(dev, MAP_COHERENT, dma_handle, size, DMA_BIDIRECTIONAL, CHECK_UNMAP);
+	if (!size)
 		return;
+	count = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	page = virt_to_page(cpu_addr);
 	if (pfn_in_cma(pfn_of(page))) {
 		cma_release(mmk_dma_contiguous_default_area, page, count);
