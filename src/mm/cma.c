@@ -71,8 +71,13 @@ int cma_reserve(uint64_t bytes)
 	mmk_dma_contiguous_default_area = NULL;
 	if (!bytes)
 		return 0;
-	base = memblock_phys_alloc_range(bytes, CMA_ALIGN, 0,
+	/* Within one zone, as Linux keeps a CMA area: above ZONE_DMA if it
+	 * fits there, else inside it. */
+	base = memblock_phys_alloc_range(bytes, CMA_ALIGN, (phys_addr_t)normal_start_pfn << PAGE_SHIFT,
 					 (phys_addr_t)max_pfn << PAGE_SHIFT, "cma");
+	if (base == MEMBLOCK_ALLOC_FAIL)
+		base = memblock_phys_alloc_range(bytes, CMA_ALIGN, 0,
+						 (phys_addr_t)normal_start_pfn << PAGE_SHIFT, "cma");
 	if (base == MEMBLOCK_ALLOC_FAIL) {
 		pr_err("cma: Failed to reserve %llu MiB\n", (unsigned long long)(bytes >> 20));
 		return -12;	/* -ENOMEM */
@@ -129,8 +134,13 @@ struct page *mmk_cma_alloc(struct cma *cma, unsigned long count, unsigned int al
 	if (cma_bad("cma_alloc", cma) || !count)
 		return NULL;
 	might_sleep();
-	if (align > MAX_PAGE_ORDER)
-		align = MAX_PAGE_ORDER;
+	if (align > 31 || (1UL << align) > cma->count) {
+		if (!no_warn)
+			pr_err("cma: cma_alloc: %s: alignment order %u is larger than the area\n",
+			       cma->name, align);
+		count_vm_event(CMA_ALLOC_FAIL);
+		return NULL;
+	}
 	mask = (1UL << align) - 1;
 
 	spin_lock(&cma->lock);
@@ -152,6 +162,7 @@ struct page *mmk_cma_alloc(struct cma *cma, unsigned long count, unsigned int al
 	}
 	if (found != ~0UL) {
 		cma_set_bits(cma, found, count, true);
+		cma_account(cma->base_pfn + found, count, -1);
 		for (unsigned long i = 0; i < count; i++) {
 			struct page *page = page_of(cma->base_pfn + found + i);
 
@@ -163,15 +174,15 @@ struct page *mmk_cma_alloc(struct cma *cma, unsigned long count, unsigned int al
 	}
 	spin_unlock(&cma->lock);
 
+	/* Counted per call, as mainline Linux's count_vm_event(). */
 	if (found == ~0UL) {
-		count_vm_events(CMA_ALLOC_FAIL, count);
+		count_vm_event(CMA_ALLOC_FAIL);
 		if (!no_warn)
 			pr_err("cma: cma_alloc: %s: alloc failed, req-size: %lu pages, ret: -12\n",
 			       cma->name, count);
 		return NULL;
 	}
-	cma_account(cma->base_pfn + found, count, -1);
-	count_vm_events(CMA_ALLOC_SUCCESS, count);
+	count_vm_event(CMA_ALLOC_SUCCESS);
 	return page_of(cma->base_pfn + found);
 }
 
@@ -216,8 +227,8 @@ bool mmk_cma_release(struct cma *cma, const struct page *pages, unsigned long co
 		atomic_store_explicit(&page->_refcount, 0, memory_order_relaxed);
 	}
 	cma_set_bits(cma, first, count, false);
-	spin_unlock(&cma->lock);
 	cma_account(pfn, count, 1);
+	spin_unlock(&cma->lock);
 	return true;
 }
 

@@ -153,10 +153,30 @@ void *mmk_dma_pool_alloc(struct dma_pool *pool, gfp_t gfp, dma_addr_t *handle)
 	spin_lock(&pool->lock);
 	list_add(&page->page_list, &pool->page_list);
 ready:
-	page->in_use++;
 	offset = page->offset;
 	block = (char *)page->vaddr + offset;
-	memcpy(&page->offset, block, sizeof(page->offset));
+	{
+		/* A free block is poisoned past its link, and the link is a
+		 * block start or the end: anything else was written after
+		 * the free (Linux's DMAPOOL_DEBUG check). */
+		unsigned int next, nb = (unsigned int)pool->boundary, at = 0;
+		bool ok = true;
+
+		memcpy(&next, block, sizeof(next));
+		for (size_t i = sizeof(next); i < pool->size; i++)
+			ok &= ((unsigned char *)block)[i] == POOL_POISON_FREED;
+		while (at < next && at < pool->allocation)
+			at = next_block(pool, at, &nb);
+		if (!ok || (next < pool->allocation && at != next)) {
+			page->offset = (unsigned int)pool->allocation;	/* page out of use */
+			spin_unlock(&pool->lock);
+			pr_err("dma_pool_alloc %s, %p (corrupted): a free block was written after it was freed; its page is taken out of use\n",
+			       pool->name, block);
+			return mmk_dma_pool_alloc(pool, gfp, handle);
+		}
+		page->offset = next;
+	}
+	page->in_use++;
 	*handle = page->dma + offset;
 	spin_unlock(&pool->lock);
 	if (gfp & __GFP_ZERO)
@@ -220,7 +240,10 @@ void mmk_dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dma)
 			 vaddr, dma);
 		return;
 	}
-	for (chain = found->offset; chain < pool->allocation;) {
+	/* Bounded: a corrupted link must not loop forever under the lock. */
+	chain = found->offset;
+	for (unsigned int steps = 0; chain < pool->allocation &&
+	     steps <= pool->allocation / pool->size; steps++) {
 		if (chain == offset) {
 			spin_unlock(&pool->lock);
 			pool_err(pool, "dma_pool_free %s, %p/%#llx already free\n", vaddr, dma);

@@ -289,6 +289,11 @@ void *mmk_memblock_alloc(phys_addr_t size, phys_addr_t align)
 		       (unsigned long long)align);
 		return NULL;
 	}
+	if (!size || size > ((phys_addr_t)max_pfn << PAGE_SHIFT)) {
+		pr_err("mmkit: memblock_alloc: %llu bytes is not a size RAM can hold\n",
+		       (unsigned long long)size);
+		return NULL;
+	}
 	return memblock_alloc_named(size, align ? align : PAGE_SIZE, "memblock_alloc");
 }
 

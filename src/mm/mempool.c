@@ -232,6 +232,14 @@ void mmk_mempool_free(void *element, mempool_t *pool)
 	/* Refill the reserve before anything goes back to the allocator. */
 	if (__atomic_load_n(&pool->curr_nr, __ATOMIC_RELAXED) < pool->min_nr) {
 		spin_lock(&pool->lock);
+		for (int i = 0; i < pool->curr_nr; i++)
+			if (pool->elements[i] == element) {
+				spin_unlock(&pool->lock);
+				pr_err("mmkit: BUG: mempool_free of %p, which is already in the pool's reserve (a double free); ignored\n",
+				       element);
+				arch_dump_stack();
+				return;
+			}
 		if (pool->curr_nr < pool->min_nr) {
 			add_element(pool, element);
 			__atomic_store_n(&pool->frees, pool->frees + 1, __ATOMIC_RELEASE);
