@@ -355,9 +355,13 @@ struct mmk_dma_cmd {
 	size_t bytes;
 	uint32_t checksum;
 };
-/* Queue @cmd; 0, or -ENOMEM. @cmd must live until its completion. */
+/* Queue @cmd; 0, or -ENOMEM (more commands in flight than the device's
+ * 64 reserved descriptors while memory is exhausted). @cmd must live
+ * until its completion. */
 int mmk_dma_submit(struct device *dev, struct mmk_dma_cmd *cmd);
-/* Submit and wait for the completion (process context); cmd->status. */
+/* Submit and wait for the completion (process context); cmd->status.
+ * The wait uses cmd->complete and cmd->priv: a handler set there does not
+ * run. */
 int mmk_dma_run(struct device *dev, struct mmk_dma_cmd *cmd);
 
 int mmk_dma_set_mask(struct device *dev, uint64_t mask);

@@ -59,16 +59,35 @@ struct device {
 	uint64_t coherent_dma_mask;
 	uint64_t hw_mask;
 	struct arch_dma_engine *engine;
+	mempool_t *descs;		/* command descriptors, reserved */
 	spinlock_t lock;
 };
 
-/* A submitted command on its way through the device. */
+/*
+ * A submitted command on its way through the device. Descriptors with up
+ * to DESC_SEGS segments come from the device's reserve (a mempool of
+ * DESC_RESERVE, as a driver preallocates its descriptor ring), so the
+ * device keeps working when memory is exhausted; larger ones are
+ * kmalloc'ed.
+ */
+#define DESC_SEGS	8
+#define DESC_RESERVE	64
 struct dma_work {
 	struct arch_dma_node node;
 	struct device *dev;
 	struct mmk_dma_cmd *cmd;
+	bool pooled;
 	struct arch_dma_seg segs[];	/* src, then dst */
 };
+#define DESC_SIZE	(sizeof(struct dma_work) + DESC_SEGS * sizeof(struct arch_dma_seg))
+
+static void free_work(struct dma_work *w)
+{
+	if (w->pooled)
+		mempool_free(w, w->dev->descs);
+	else
+		kfree(w);
+}
 
 /* ---- The device ---------------------------------------------------------- */
 
@@ -92,7 +111,7 @@ static void dma_irq(struct arch_dma_node *n, void *ctx)
 	irq_enter();
 	if (cmd->complete)
 		cmd->complete(dev, cmd);
-	kfree(w);
+	free_work(w);
 	irq_exit();
 }
 
@@ -115,8 +134,14 @@ struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask)
 	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "dma");
 	dev->dma_mask = dev->coherent_dma_mask = dev->hw_mask = hw_mask;
 	spin_lock_init(&dev->lock);
+	dev->descs = mempool_create_kmalloc_pool(DESC_RESERVE, DESC_SIZE);
+	if (!dev->descs) {
+		kfree(dev);
+		return NULL;
+	}
 	dev->engine = arch_dma_engine_create(hw_mask, dma_irq, dev);
 	if (!dev->engine) {
+		mempool_destroy(dev->descs);
 		kfree(dev);
 		return NULL;
 	}
@@ -137,6 +162,7 @@ static void device_release(struct device *dev)
 	spin_unlock(&dma_devices_lock);
 	arch_dma_engine_destroy(dev->engine);	/* runs the queued handlers */
 	debug_device_gone(dev);
+	mempool_destroy(dev->descs);
 	kfree(dev);
 }
 
@@ -187,7 +213,16 @@ int mmk_dma_submit(struct device *dev, struct mmk_dma_cmd *cmd)
 	    (cmd->kind != MMK_DMA_CHECKSUM && (!nd || !cmd->dst)))
 		return -EINVAL;
 	/* Drivers submit from interrupt handlers too: never sleep here. */
-	w = kmalloc(sizeof(*w) + (ns + nd) * sizeof(struct arch_dma_seg), GFP_ATOMIC);
+	if (ns + nd <= DESC_SEGS) {
+		w = mempool_alloc(dev->descs, GFP_ATOMIC);
+		if (w)
+			w->pooled = true;
+	} else {
+		w = kmalloc(sizeof(*w) + (ns + nd) * sizeof(struct arch_dma_seg),
+			    GFP_ATOMIC | __GFP_NOWARN);
+		if (w)
+			w->pooled = false;
+	}
 	if (!w)
 		return -ENOMEM;
 	w->dev = dev;
