@@ -301,6 +301,20 @@ int main(void)
 	verdict_holds(r.out, "the same bytes through the direct map:");
 	CHECK(strstr(r.out, "kmalloc fails: above kmalloc_max (128 KiB)") != NULL,
 	      "the cost table shows kmalloc's limit:\n%s", r.out);
+	/* Chapter 4: DMA, CMA and interrupt context. */
+	CHECK(strstr(r.out, "Chapter 4. DMA, boot-time reservation and interrupt context") != NULL,
+	      "chapter 4 runs:\n%s", r.out);
+	verdict_holds(r.out, "the device copied 16384 bytes into the kmalloc buffer");
+	verdict_holds(r.out, "given page 0's physical address, the device overwrote 3");
+	verdict_holds(r.out, "dma_map_single() of the vmalloc buffer was refused, with a report");
+	verdict_holds(r.out, "no free block above order 0 (order 11 does not exist, order 1 fails)");
+	verdict_holds(r.out, "in a handler kmalloc(GFP_ATOMIC) cannot wait for memory");
+	verdict_holds(r.out, "with a mempool of 16 as the strategy for failure");
+	CHECK(strstr(r.out, "DMA-API: mmkit-dma nic0: device driver maps memory") != NULL,
+	      "the DMA-API debug report is shown:\n%s", r.out);
+	CHECK(strstr(r.out, " : cma\n") != NULL, "the CMA area's iomem line is shown:\n%s", r.out);
+	CHECK(strstr(r.out, "exhausted machine dropped 0 of 272 packets") != NULL,
+	      "the mempool run dropped nothing:\n%s", r.out);
 	CHECK(count(r.out, "CLAIM FAILS") == (timed_fails ? 1 : 0), "no claim fails:\n%s", r.out);
 	done(&r);
 

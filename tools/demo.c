@@ -14,8 +14,9 @@
  *
  * This file holds the tour and chapter 1 (the buddy allocator);
  * demo_kmalloc.c holds chapter 2 (kmalloc and the slab allocator),
- * demo_vmalloc.c chapter 3 (vmalloc). Later issues add chapters (user
- * memory, swap, DMA) as new rows of the table.
+ * demo_vmalloc.c chapter 3 (vmalloc), demo_dma.c chapter 4 (DMA, CMA and
+ * interrupt context). Later issues add chapters (user memory, swap) as new
+ * rows of the table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -810,7 +811,8 @@ static const struct chapter chapters[] = {
 	{ "The machine and the buddy allocator", chapter_buddy },
 	{ "kmalloc and the slab allocator", chapter_kmalloc },
 	{ "vmalloc", chapter_vmalloc },
-	/* Later issues: user memory, swap, DMA. */
+	{ "DMA, boot-time reservation and interrupt context", chapter_dma },
+	/* Later issues: user memory, swap. */
 };
 
 int cmd_demo(const char *cmdline)

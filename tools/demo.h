@@ -6,7 +6,9 @@
  * on the page allocator, chapter 2 runs it again under kmalloc).
  *
  * demo.c holds the tour and chapter 1; demo_kmalloc.c holds chapter 2,
- * demo_vmalloc.c chapter 3 (which fragments memory once more, for vmalloc).
+ * demo_vmalloc.c chapter 3 (which fragments memory once more, for vmalloc),
+ * demo_dma.c chapter 4 (DMA, CMA and interrupt context, on memory
+ * fragmented once more).
  */
 #ifndef MMKIT_DEMO_H
 #define MMKIT_DEMO_H
@@ -76,5 +78,6 @@ void page_set_release(struct page_set *set);
 int chapter_buddy(struct demo *d);
 int chapter_kmalloc(struct demo *d);
 int chapter_vmalloc(struct demo *d);
+int chapter_dma(struct demo *d);
 
 #endif
