@@ -273,6 +273,44 @@ static void cpu_writes(void)
 	dma_unmap_single(dev, a, 2048, DMA_TO_DEVICE);
 	out = capture_end();
 	CHECK(out[0] == '\0', "no report for a write between the syncs; got:\n%s", out);
+
+	/* DMA_FROM_DEVICE: the device's own writes are no violation; a CPU
+	 * write among them is, direct or bounced. */
+	{
+		struct device *isa = mmk_dma_device_create("bad24", DMA_BIT_MASK(24));
+		struct device *devs[2] = { dev, isa };
+
+		REQUIRE(isa, "24-bit device");
+		REQUIRE(virt_to_phys(buf) >= (16UL << 20), "the buffer is above 16 MiB");
+		for (int k = 0; k < 2; k++) {
+			struct mmk_dma_seg seg;
+			struct mmk_dma_cmd cmd;
+
+			a = dma_map_single(devs[k], buf, 2048, DMA_FROM_DEVICE);
+			REQUIRE(!dma_mapping_error(devs[k], a), "map");
+			seg = (struct mmk_dma_seg){ a, 1024 };
+			cmd = (struct mmk_dma_cmd){ .kind = MMK_DMA_FILL, .dst = &seg, .dst_nents = 1,
+						    .fill = 0x42 };
+			CHECK(mmk_dma_run(devs[k], &cmd) == 0, "the device fills half of it");
+			capture_start();
+			dma_unmap_single(devs[k], a, 2048, DMA_FROM_DEVICE);
+			out = capture_end();
+			CHECK(out[0] == '\0' && buf[0] == 0x42 && buf[1023] == 0x42,
+			      "%s: the device's writes arrive and are no violation; got:\n%s",
+			      k ? "bounced" : "direct", out);
+
+			a = dma_map_single(devs[k], buf, 2048, DMA_FROM_DEVICE);
+			CHECK(mmk_dma_run(devs[k], &cmd) == 0, "fill again");
+			buf[2000] ^= 0x11;		/* the CPU, while the device owns it */
+			capture_start();
+			dma_unmap_single(devs[k], a, 2048, DMA_FROM_DEVICE);
+			out = capture_end();
+			CHECK(strstr(out, "cpu wrote to a DMA_FROM_DEVICE buffer while the device owned it") != NULL,
+			      "%s: a CPU write to a DMA_FROM_DEVICE buffer is reported; got:\n%s",
+			      k ? "bounced" : "direct", out);
+		}
+		mmk_dma_device_destroy(isa);
+	}
 	kfree(buf);
 }
 

@@ -192,9 +192,12 @@ struct arch_dma_engine;
 /* The interrupt: called on the device's interrupt thread, a CPU of the
  * machine, once per completed command, in completion order. */
 typedef void (*arch_dma_irq_fn)(struct arch_dma_node *cmd, void *ctx);
+/* Called on the device's thread after each write it put on the bus (the
+ * kernel's DMA debugging keeps account of who wrote what). */
+typedef void (*arch_dma_wrote_fn)(uint64_t bus, const void *data, uint64_t len, void *ctx);
 
 struct arch_dma_engine *arch_dma_engine_create(uint64_t hw_mask, arch_dma_irq_fn irq,
-					       void *ctx);
+					       arch_dma_wrote_fn wrote, void *ctx);
 void arch_dma_engine_submit(struct arch_dma_engine *e, struct arch_dma_node *cmd);
 /* Completes every queued command and its interrupt, then stops. */
 void arch_dma_engine_destroy(struct arch_dma_engine *e);

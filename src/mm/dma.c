@@ -29,10 +29,11 @@
  * reports in Linux's words: a vmalloc or stack address handed to
  * dma_map_single (refused: its pages are not contiguous), an unmap of
  * something never mapped (a double unmap), an unmap with another size,
- * direction or function than the map, and a CPU write to a DMA_TO_DEVICE
- * buffer while the device owned it (its contents are checksummed at map
- * and compared at unmap; for the other directions the device itself
- * writes, so a CPU write cannot be told apart).
+ * direction or function than the map, and a CPU write to a streaming
+ * buffer while the device owned it: the device reports every write it
+ * makes, so a copy of the buffer kept since the map (with the device's
+ * writes applied) must equal the buffer when the CPU takes it back. A
+ * CPU read leaves no trace and cannot be reported.
  *
  * Vocabulary: a bus address (dma_addr_t) is what the device puts on the
  * bus; the swiotlb area is a set of 2 KiB slots; a mapping is one
@@ -93,6 +94,7 @@ static void free_work(struct dma_work *w)
 
 static spinlock_t swiotlb_init_lock;
 static void swiotlb_init(void);
+static void debug_device_wrote(uint64_t bus, const void *data, uint64_t len, void *ctx);
 static bool mask_supported(uint64_t mask);
 
 static struct list_head dma_devices;
@@ -139,7 +141,7 @@ struct device *mmk_dma_device_create(const char *name, uint64_t hw_mask)
 		kfree(dev);
 		return NULL;
 	}
-	dev->engine = arch_dma_engine_create(hw_mask, dma_irq, dev);
+	dev->engine = arch_dma_engine_create(hw_mask, dma_irq, debug_device_wrote, dev);
 	if (!dev->engine) {
 		mempool_destroy(dev->descs);
 		kfree(dev);
@@ -500,9 +502,22 @@ struct dma_debug_entry {
 	phys_addr_t phys;		/* the CPU's buffer (not the bounce) */
 	size_t size;
 	enum dma_data_direction dir;
-	uint32_t sum;			/* DMA_TO_DEVICE: the CPU's bytes at map */
+	/*
+	 * Who wrote what: a copy of the buffer as the CPU left it at map,
+	 * with every device write into the mapping applied to it as well
+	 * (the device reports its writes, see debug_device_wrote). When
+	 * ownership comes back to the CPU the buffer must equal the copy;
+	 * a difference is a CPU write while the device owned it. For a
+	 * bounced mapping the device writes the bounce slot, so the
+	 * original must simply be unchanged. NULL: not watched (coherent
+	 * memory, or no memory for the copy).
+	 */
+	unsigned char *snap;
+	struct list_head watch;		/* on debug_watch while snap is set */
+	bool bounced;
 	bool cpu_owned;			/* after sync_for_cpu, until sync_for_device */
 };
+static struct list_head debug_watch;
 
 #define DEBUG_HASH	1024
 static struct list_head debug_hash[DEBUG_HASH];
@@ -514,17 +529,49 @@ static struct list_head *debug_bucket(dma_addr_t addr)
 	return &debug_hash[(addr >> 11) % DEBUG_HASH];
 }
 
-static uint32_t buffer_sum(phys_addr_t phys, size_t size)
+static void *phys_ptr(phys_addr_t phys)
 {
-	const unsigned char *p = (const unsigned char *)pfn_to_virt(phys >> PAGE_SHIFT) +
-				 (phys & (PAGE_SIZE - 1));
-	uint32_t a = 1, b = 0;
+	return (char *)pfn_to_virt(phys >> PAGE_SHIFT) + (phys & (PAGE_SIZE - 1));
+}
 
-	for (size_t i = 0; i < size; i++) {
-		a = (a + p[i]) % 65521;
-		b = (b + a) % 65521;
+/* Under debug_lock: take the CPU's view as the reference. */
+static void snap_take(struct dma_debug_entry *e)
+{
+	if (e->snap)
+		memcpy(e->snap, phys_ptr(e->phys), e->size);
+}
+
+/* Under debug_lock: did the CPU write the buffer since the reference? */
+static bool snap_differs(const struct dma_debug_entry *e)
+{
+	return e->snap && memcmp(e->snap, phys_ptr(e->phys), e->size) != 0;
+}
+
+/*
+ * The device wrote [bus, bus + len): record it in the reference copy of
+ * every direct (not bounced) mapping it touched. Runs on the device's
+ * thread, after the write reached RAM.
+ */
+static void debug_device_wrote(uint64_t bus, const void *data, uint64_t len, void *ctx)
+{
+	struct device *dev = ctx;
+	struct dma_debug_entry *e;
+
+	if (!debug_on)
+		return;
+	spin_lock(&debug_lock);
+	list_for_each_entry(e, &debug_watch, watch) {
+		uint64_t lo, hi;
+
+		if (e->dev != dev || e->bounced)
+			continue;
+		lo = bus > e->dev_addr ? bus : e->dev_addr;
+		hi = bus + len < e->dev_addr + e->size ? bus + len : e->dev_addr + e->size;
+		if (lo < hi)
+			memcpy(e->snap + (lo - e->dev_addr), (const char *)data + (lo - bus),
+			       (size_t)(hi - lo));
 	}
-	return (b << 16) | a;
+	spin_unlock(&debug_lock);
 }
 
 static void dma_err(struct device *dev, const char *fmt, ...)
@@ -559,11 +606,16 @@ static void debug_add(struct device *dev, enum map_type type, dma_addr_t addr,
 		return;
 	}
 	*e = (struct dma_debug_entry){ .dev = dev, .type = type, .dev_addr = addr,
-				       .phys = phys, .size = size, .dir = dir };
-	if (dir == DMA_TO_DEVICE && type != MAP_COHERENT)
-		e->sum = buffer_sum(phys, size);
+				       .phys = phys, .size = size, .dir = dir,
+				       .bounced = addr != phys };
+	if (type != MAP_COHERENT)
+		e->snap = kmalloc(size, GFP_ATOMIC | __GFP_NOWARN);
 	spin_lock(&debug_lock);
 	list_add(&e->list, debug_bucket(addr));
+	if (e->snap) {
+		snap_take(e);
+		list_add(&e->watch, &debug_watch);
+	}
 	spin_unlock(&debug_lock);
 }
 
@@ -618,12 +670,11 @@ static size_t debug_check(struct device *dev, enum map_type type, dma_addr_t add
 		/* Ownership moves with each sync; the CPU may write while it
 		 * owns a DMA_TO_DEVICE buffer, so re-take the sum on the way
 		 * back to the device. */
-		if (kind == CHECK_SYNC_CPU && found->dir == DMA_TO_DEVICE &&
-		    buffer_sum(found->phys, found->size) != found->sum)
+		if (kind == CHECK_SYNC_CPU && !found->cpu_owned && snap_differs(found))
 			cpu_wrote = true;
 		found->cpu_owned = kind == CHECK_SYNC_CPU;
-		if (kind == CHECK_SYNC_DEVICE && found->dir == DMA_TO_DEVICE)
-			found->sum = buffer_sum(found->phys, found->size);
+		if (kind == CHECK_SYNC_DEVICE)
+			snap_take(found);
 		spin_unlock(&debug_lock);
 		if (addr + size > copy.dev_addr + copy.size)
 			dma_err(dev, "device driver syncs DMA memory outside allocated range [device address=0x%016llx] [allocation size=%zu bytes] [sync offset+size=%llu]",
@@ -634,8 +685,8 @@ static size_t debug_check(struct device *dev, enum map_type type, dma_addr_t add
 				(unsigned long long)addr, copy.size, dir_names[copy.dir & 3],
 				dir_names[dir & 3]);
 		if (cpu_wrote)
-			dma_err(dev, "cpu wrote to a DMA_TO_DEVICE buffer while the device owned it [device address=0x%016llx] [size=%zu bytes]",
-				(unsigned long long)copy.dev_addr, copy.size);
+			dma_err(dev, "cpu wrote to a %s buffer while the device owned it [device address=0x%016llx] [size=%zu bytes]",
+				dir_names[copy.dir & 3], (unsigned long long)copy.dev_addr, copy.size);
 		return size;
 	}
 	/* An unmap. A coherent buffer freed wrongly is refused, entry kept. */
@@ -652,10 +703,12 @@ static size_t debug_check(struct device *dev, enum map_type type, dma_addr_t add
 		return 0;
 	}
 	list_del(&found->list);
-	if (copy.dir == DMA_TO_DEVICE && copy.type != MAP_COHERENT && !copy.cpu_owned &&
-	    buffer_sum(copy.phys, copy.size) != copy.sum)
+	if (!copy.cpu_owned && snap_differs(found))
 		cpu_wrote = true;
+	if (found->snap)
+		list_del(&found->watch);
 	spin_unlock(&debug_lock);
+	kfree(found->snap);
 	kfree(found);
 	if (copy.size != size)
 		dma_err(dev, "device driver frees DMA memory with different size [device address=0x%016llx] [map size=%zu bytes] [unmap size=%zu bytes]",
@@ -669,8 +722,8 @@ static size_t debug_check(struct device *dev, enum map_type type, dma_addr_t add
 			(unsigned long long)addr, copy.size, dir_names[copy.dir & 3],
 			dir_names[dir & 3]);
 	if (cpu_wrote)
-		dma_err(dev, "cpu wrote to a DMA_TO_DEVICE buffer while the device owned it [device address=0x%016llx] [size=%zu bytes]",
-			(unsigned long long)addr, copy.size);
+		dma_err(dev, "cpu wrote to a %s buffer while the device owned it [device address=0x%016llx] [size=%zu bytes]",
+			dir_names[copy.dir & 3], (unsigned long long)addr, copy.size);
 	return copy.size;
 }
 
@@ -703,6 +756,8 @@ static void debug_device_gone(struct device *dev)
 
 			e = list_entry(pos, struct dma_debug_entry, list);
 			if (e->dev == dev) {
+				if (e->snap)
+					list_del(&e->watch);
 				list_del(pos);
 				list_add(pos, &gone);
 				count++;
@@ -720,6 +775,7 @@ static void debug_device_gone(struct device *dev)
 	while (!list_empty(&gone)) {
 		e = list_first_entry(&gone, struct dma_debug_entry, list);
 		list_del(&e->list);
+		kfree(e->snap);
 		kfree(e);
 	}
 }
@@ -1026,6 +1082,7 @@ void mmk_dma_free_coherent(struct device *dev, size_t size, void *cpu_addr,
 void dma_debug_init(void)
 {
 	INIT_LIST_HEAD(&dma_devices);
+	INIT_LIST_HEAD(&debug_watch);
 	memset(&io_tlb, 0, sizeof(io_tlb));	/* RAM is new: set up again */
 	for (int i = 0; i < DEBUG_HASH; i++)
 		INIT_LIST_HEAD(&debug_hash[i]);

@@ -39,6 +39,7 @@ struct arch_dma_engine {
 	bool dev_exited;		/* the device thread has finished */
 	uint64_t hw_mask;		/* the address lines the device drives */
 	arch_dma_irq_fn irq;
+	arch_dma_wrote_fn wrote;
 	void *ctx;
 };
 
@@ -111,7 +112,7 @@ static void *irq_main(void *arg)
 }
 
 struct arch_dma_engine *arch_dma_engine_create(uint64_t hw_mask, arch_dma_irq_fn irq,
-					       void *ctx)
+					       arch_dma_wrote_fn wrote, void *ctx)
 {
 	struct arch_dma_engine *e = calloc(1, sizeof(*e));
 
@@ -120,6 +121,7 @@ struct arch_dma_engine *arch_dma_engine_create(uint64_t hw_mask, arch_dma_irq_fn
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
 	e->hw_mask = hw_mask;
+	e->wrote = wrote;
 	e->irq = irq;
 	e->ctx = ctx;
 	if (pthread_create(&e->dev_thread, NULL, dev_main, e)) {
@@ -294,6 +296,8 @@ static void device_exec(struct arch_dma_engine *e, struct arch_dma_node *n)
 			op->status = -EFAULT;
 			op->bad_addr = dbus;
 			break;
+		} else if (e->wrote) {
+			e->wrote(dbus, buf, chunk, e->ctx);
 		}
 		done += chunk;
 	}
