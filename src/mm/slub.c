@@ -198,12 +198,30 @@ static void deactivate_slab(struct kmem_cache *s, struct page *slab,
 
 static void flush_remote_frees(struct kmem_cache *s, struct kmem_cache_cpu *c);
 
+/* Push every other CPU's gathered frees of @s (our own CPU, @mine, is not
+ * locked by the caller and is flushed by it afterwards). */
+static void flush_all_remote_frees(struct kmem_cache *s, struct kmem_cache_cpu *mine)
+{
+	int n = arch_nr_cpus_seen();
+
+	for (int i = 0; i < n && i < NR_CPUS; i++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[i];
+
+		if (c == mine || !__atomic_load_n(&c->rfree_slab, __ATOMIC_RELAXED))
+			continue;
+		cpu_lock_remote(&c->cl);
+		flush_remote_frees(s, c);
+		cpu_unlock_remote(&c->cl);
+	}
+}
+
 __attribute__((noinline))
 static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 			   struct kmem_cache_cpu *c, bool *owner)
 {
 	struct page *slab;
 	void *freelist;
+	bool flushed_all = false;
 
 	for (;;) {
 		if (c->freelist)	/* a thread sharing our CPU number refilled it */
@@ -242,6 +260,18 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 		 * not make other CPUs wait for us meanwhile. */
 		cpu_unlock(&c->cl, *owner);
 		slab = allocate_slab(s, gfp);
+		if (!slab && !flushed_all) {
+			/*
+			 * Out of memory. Objects other CPUs freed to slabs not
+			 * their own may wait in their gathers (a CPU whose
+			 * thread exited keeps them until the number is reused):
+			 * push every CPU's, then look at the partial list again.
+			 */
+			flush_all_remote_frees(s, c);
+			flushed_all = true;
+			*owner = cpu_lock(&c->cl);
+			continue;
+		}
 		*owner = cpu_lock(&c->cl);
 		if (!slab)
 			return NULL;
