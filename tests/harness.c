@@ -442,3 +442,35 @@ long vmstat_get(const char *name)
 			return strtol(line + len + 1, NULL, 10);
 	return -1;
 }
+
+static struct page **frag_held;
+static size_t frag_nr, frag_cap;
+
+void fragment_memory(void)
+{
+	struct page *p;
+
+	drain_all_pages(NULL);
+	while ((p = alloc_page(GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOWARN))) {
+		if (frag_nr == frag_cap) {
+			frag_cap = frag_cap ? 2 * frag_cap : 4096;
+			frag_held = realloc(frag_held, frag_cap * sizeof(*frag_held));
+			REQUIRE(frag_held, "realloc");
+		}
+		frag_held[frag_nr++] = p;
+	}
+	for (size_t i = 0; i < frag_nr; i++)
+		if (page_to_pfn(frag_held[i]) & 1) {
+			__free_page(frag_held[i]);
+			frag_held[i] = NULL;
+		}
+	drain_all_pages(NULL);
+}
+
+void unfragment_memory(void)
+{
+	for (size_t i = 0; i < frag_nr; i++)
+		if (frag_held[i])
+			__free_page(frag_held[i]);
+	frag_nr = 0;
+}

@@ -142,4 +142,13 @@ size_t vcheck(const void *p, size_t bytes, unsigned long tag);
 /* One /proc/vmstat counter from mmk_report("vmstat"), -1 if missing. */
 long vmstat_get(const char *name);
 
+/*
+ * A fragmented machine: fragment_memory() takes every free page (the
+ * reserves too) and gives back those with an odd pfn, so no two free
+ * frames are adjacent and no order >= 1 request can succeed;
+ * unfragment_memory() gives the rest back.
+ */
+void fragment_memory(void);
+void unfragment_memory(void);
+
 #endif

@@ -14,36 +14,6 @@
 
 #include "harness.h"
 
-#define MAXP	(1 << 17)
-
-static struct page *held[MAXP];
-static int nheld;
-
-/* Take every free page (reserves too), give back every other one by pfn: no two free
- * frames are adjacent, so no order >= 1 request can succeed. */
-static void fragment(void)
-{
-	struct page *p;
-
-	drain_all_pages(NULL);
-	while (nheld < MAXP && (p = alloc_page(GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOWARN)))
-		held[nheld++] = p;
-	for (int i = 0; i < nheld; i++)
-		if (page_to_pfn(held[i]) & 1) {
-			__free_page(held[i]);
-			held[i] = NULL;
-		}
-	drain_all_pages(NULL);
-}
-
-static void unfragment(void)
-{
-	for (int i = 0; i < nheld; i++)
-		if (held[i])
-			__free_page(held[i]);
-	nheld = 0;
-}
-
 static void fill_check(struct page *first, unsigned long count, unsigned char tag)
 {
 	unsigned long bad = 0;
@@ -79,7 +49,7 @@ int main(void)
 
 	/* The buddy allocator in pieces: an 8 MiB buffer (and even 8 KiB) is
 	 * impossible there, CMA still has it. */
-	fragment();
+	fragment_memory();
 	CHECK(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1) == NULL, "no order-1 block left in the buddy allocator");
 	big = cma_alloc(area, 2048, 0, false);
 	REQUIRE(big != NULL, "cma_alloc of 8 MiB on fragmented memory");
@@ -114,7 +84,13 @@ int main(void)
 	__free_pages(a, 0);
 	out = capture_end();
 	CHECK(strstr(out, "cma_release()") != NULL, "__free_pages of a CMA page is refused; got:\n%s", out);
-	CHECK(!cma_release(area, held[0] ? held[0] : held[1], 1), "a buddy page is not this area's");
+	{
+		struct page *buddy = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+
+		REQUIRE(buddy, "a page from the buddy allocator");
+		CHECK(!cma_release(area, buddy, 1), "a buddy page is not this area's");
+		__free_page(buddy);
+	}
 	get_page(a);
 	capture_start();
 	CHECK(!cma_release(area, a, 3), "a page with an extra reference is not released");
@@ -136,7 +112,7 @@ int main(void)
 	CHECK(cma_release(area, big, 2048), "the 8 MiB goes back");
 	CHECK(vmstat_get("nr_free_cma") == free0, "nr_free_cma is back to %ld", free0);
 	CHECK(cma_alloc(area, 4096, 0, false) != NULL, "now the whole area can be taken at once");
-	unfragment();
+	unfragment_memory();
 	CHECK(mmk_check(stderr) == 0, "invariants at the end");
 	mmk_shutdown();
 

@@ -376,34 +376,6 @@ static void part_page(void)
 	part_end("page");
 }
 
-#define MAXP	(1 << 17)
-static struct page *held[MAXP];
-static int nheld;
-
-/* Take every free page, give back every odd pfn: no order-1 block left. */
-static void fragment(void)
-{
-	struct page *p;
-
-	drain_all_pages(NULL);
-	while (nheld < MAXP && (p = alloc_page(GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOWARN)))
-		held[nheld++] = p;
-	for (int i = 0; i < nheld; i++)
-		if (page_to_pfn(held[i]) & 1) {
-			__free_page(held[i]);
-			held[i] = NULL;
-		}
-	drain_all_pages(NULL);
-}
-
-static void unfragment(void)
-{
-	for (int i = 0; i < nheld; i++)
-		if (held[i])
-			__free_page(held[i]);
-	nheld = 0;
-}
-
 static struct scatterlist sg_a[VPAGES], sg_b[VPAGES];
 static struct mmk_dma_seg seg_a[VPAGES], seg_b[VPAGES];
 
@@ -417,10 +389,10 @@ static void part_sg(void)
 
 	/* Made on fragmented memory, so that no two pages are neighbours
 	 * in RAM: only a page-by-page sg list can reach them. */
-	fragment();
+	fragment_memory();
 	v1 = vmalloc(VBUF);
 	v2 = vmalloc(VBUF);
-	unfragment();
+	unfragment_memory();
 	REQUIRE(v1 && v2, "two 4 MiB vmalloc buffers");
 	rand_fill(v1, VBUF);
 	memset(v2, 0, VBUF);
@@ -762,13 +734,13 @@ static void part_coherent(void)
 	part_end("coherent-small");
 
 	coherent_big(d32, "unfragmented");
-	fragment();
+	fragment_memory();
 	p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1);
 	CHECK(p == NULL, "fragmented: no order-1 block in the buddy allocator");
 	if (p)
 		__free_pages(p, 1);
 	coherent_big(d32, "fragmented");
-	unfragment();
+	unfragment_memory();
 	mmk_dma_device_destroy(d32);
 	mmk_dma_device_destroy(d24);
 	part_end("coherent");
