@@ -374,27 +374,22 @@ int main(int argc, char **argv)
 	double t_start = bench_now_ns();
 	bool quick = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick")) {
-			quick = true;
-			rounds = 3;
+	{
+		struct bench_args args = { quick, verbose, false, rounds };
+		int st = bench_parse_args(argc, argv, &args, MAX_ROUNDS, usage);
+
+		if (st >= 0)
+			return st;
+		quick = args.quick;
+		verbose = args.verbose;
+		rounds = args.rounds;
+		if (quick) {
+			if (!args.rounds_given)
+				rounds = 3;
 			scale_div = 10;
-		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			verbose = true;
-		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-			rounds = atoi(argv[++i]);
-			if (rounds < 1 || rounds > MAX_ROUNDS) {
-				usage(stderr);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
 		}
 	}
+
 
 	tsc_per_ns = bench_calibrate_cycles(&cycle_source);
 	find_host_cpus();

@@ -112,6 +112,43 @@ static inline int bench_cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The benchmarks' shared command line: --quick, --verbose (-v),
+ * --rounds N (1..@max_rounds), --help (-h). Returns -1 to go on, or the
+ * exit status (0 after --help, 2 after printing @usage for a bad one).
+ * @rounds is changed only by --rounds; *@rounds_given says it was.
+ */
+struct bench_args {
+	bool quick, verbose, rounds_given;
+	int rounds;
+};
+
+static inline int bench_parse_args(int argc, char **argv, struct bench_args *a,
+				   int max_rounds, void (*usage)(FILE *))
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			a->quick = true;
+		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			a->verbose = true;
+		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
+			a->rounds = atoi(argv[++i]);
+			a->rounds_given = true;
+			if (a->rounds < 1 || a->rounds > max_rounds) {
+				usage(stderr);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	return -1;
+}
+
 /* Median of @n <= BENCH_MAX_ROUNDS values (the mean of the middle two if n is even). */
 static inline double bench_median(const double *v, int n)
 {

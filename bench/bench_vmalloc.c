@@ -696,26 +696,18 @@ int main(int argc, char **argv)
 	char model[128];
 	struct utsname un;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick")) {
-			quick = true;
-		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			verbose = true;
-		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-			rounds = atoi(argv[++i]);
-			rounds_given = true;
-			if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
-				usage(stderr);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
+	{
+		struct bench_args args = { quick, verbose, false, rounds };
+		int st = bench_parse_args(argc, argv, &args, BENCH_MAX_ROUNDS, usage);
+
+		if (st >= 0)
+			return st;
+		quick = args.quick;
+		verbose = args.verbose;
+		rounds = args.rounds;
+		rounds_given = args.rounds_given;
 	}
+
 	if (quick) {
 		if (!rounds_given)
 			rounds = 3;
