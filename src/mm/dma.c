@@ -345,7 +345,7 @@ static struct {
 	phys_addr_t *orig;		/* the buffer a slot bounces */
 	size_t *size;			/* the mapping's size, on its first slot */
 	spinlock_t lock;
-	unsigned long in_use, high_water;
+	unsigned long in_use;		/* slots */
 } io_tlb;
 
 /*
@@ -442,8 +442,6 @@ static phys_addr_t swiotlb_map(struct device *dev, phys_addr_t orig, size_t size
 	}
 	io_tlb.size[i] = size;
 	io_tlb.in_use += need;
-	if (io_tlb.in_use > io_tlb.high_water)
-		io_tlb.high_water = io_tlb.in_use;
 	spin_unlock(&io_tlb.lock);
 	tlb = io_tlb.start + (i << IO_TLB_SHIFT);
 	/* Always, as Linux since 5.18: a partial device write must not
@@ -488,9 +486,9 @@ static void swiotlb_unmap(dma_addr_t tlb, size_t size, enum dma_data_direction d
 
 /* ---- DMA API debugging -------------------------------------------------- */
 
-enum map_type { MAP_SINGLE, MAP_PAGE, MAP_SG, MAP_COHERENT };
-/* Linux records dma_map_single and dma_map_page alike, as "single". */
-static const char *const type_names[] = { "single", "single", "scather-gather", "coherent" };
+/* dma_map_single and dma_map_page are one kind, as Linux records them. */
+enum map_type { MAP_SINGLE, MAP_SG, MAP_COHERENT };
+static const char *const type_names[] = { "single", "scather-gather", "coherent" };
 static const char *const dir_names[] = { "DMA_BIDIRECTIONAL", "DMA_TO_DEVICE",
 					 "DMA_FROM_DEVICE", "DMA_NONE" };
 
