@@ -647,20 +647,15 @@ int main(int argc, char **argv)
 	reexec_for_static_tls(argv);
 	tunables = getenv("GLIBC_TUNABLES");
 	{
-		struct bench_args args = { quick, verbose, false, rounds };
-		int st = bench_parse_args(argc, argv, &args, BENCH_MAX_ROUNDS, usage);
+		int st = bench_parse_args(argc, argv, &quick, &verbose, &rounds, 3,
+					  BENCH_MAX_ROUNDS, usage);
 
 		if (st >= 0)
 			return st;
-		quick = args.quick;
-		verbose = args.verbose;
-		rounds = args.rounds;
-		if (quick) {
-			if (!args.rounds_given)
-				rounds = 3;
-			scale_div = 10;
-		}
 	}
+	if (quick)
+		scale_div = 10;
+
 
 	pairs /= scale_div;
 	batches /= scale_div;

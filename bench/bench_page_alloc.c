@@ -375,20 +375,15 @@ int main(int argc, char **argv)
 	bool quick = false;
 
 	{
-		struct bench_args args = { quick, verbose, false, rounds };
-		int st = bench_parse_args(argc, argv, &args, MAX_ROUNDS, usage);
+		int st = bench_parse_args(argc, argv, &quick, &verbose, &rounds, 3,
+					  MAX_ROUNDS, usage);
 
 		if (st >= 0)
 			return st;
-		quick = args.quick;
-		verbose = args.verbose;
-		rounds = args.rounds;
-		if (quick) {
-			if (!args.rounds_given)
-				rounds = 3;
-			scale_div = 10;
-		}
 	}
+	if (quick)
+		scale_div = 10;
+
 
 
 	tsc_per_ns = bench_calibrate_cycles(&cycle_source);

@@ -114,27 +114,25 @@ static inline int bench_cmp_double(const void *a, const void *b)
 
 /*
  * The benchmarks' shared command line: --quick, --verbose (-v),
- * --rounds N (1..@max_rounds), --help (-h). Returns -1 to go on, or the
- * exit status (0 after --help, 2 after printing @usage for a bad one).
- * @rounds is changed only by --rounds; *@rounds_given says it was.
+ * --rounds N (1..@max_rounds), --help (-h). --quick sets *@rounds to
+ * @quick_rounds unless --rounds is given. Returns -1 to go on, or the exit
+ * status (0 after --help, 2 after printing @usage for a bad argument).
  */
-struct bench_args {
-	bool quick, verbose, rounds_given;
-	int rounds;
-};
-
-static inline int bench_parse_args(int argc, char **argv, struct bench_args *a,
-				   int max_rounds, void (*usage)(FILE *))
+static inline int bench_parse_args(int argc, char **argv, bool *quick, bool *verbose,
+				   int *rounds, int quick_rounds, int max_rounds,
+				   void (*usage)(FILE *))
 {
+	bool rounds_given = false;
+
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
-			a->quick = true;
+			*quick = true;
 		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			a->verbose = true;
+			*verbose = true;
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-			a->rounds = atoi(argv[++i]);
-			a->rounds_given = true;
-			if (a->rounds < 1 || a->rounds > max_rounds) {
+			*rounds = atoi(argv[++i]);
+			rounds_given = true;
+			if (*rounds < 1 || *rounds > max_rounds) {
 				usage(stderr);
 				return 2;
 			}
@@ -146,6 +144,8 @@ static inline int bench_parse_args(int argc, char **argv, struct bench_args *a,
 			return 2;
 		}
 	}
+	if (*quick && !rounds_given)
+		*rounds = quick_rounds;
 	return -1;
 }
 

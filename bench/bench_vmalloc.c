@@ -692,27 +692,21 @@ int main(int argc, char **argv)
 	const char *env = getenv("MMK_BENCH_QUICK");
 	double t_start = bench_now_ns(), frag_ns;
 	unsigned long free_before, free_frag;
-	bool quick = env && *env && strcmp(env, "0"), rounds_given = false;
+	bool quick = env && *env && strcmp(env, "0");
 	char model[128];
 	struct utsname un;
 
 	{
-		struct bench_args args = { quick, verbose, false, rounds };
-		int st = bench_parse_args(argc, argv, &args, BENCH_MAX_ROUNDS, usage);
+		int st = bench_parse_args(argc, argv, &quick, &verbose, &rounds, 3,
+					  BENCH_MAX_ROUNDS, usage);
 
 		if (st >= 0)
 			return st;
-		quick = args.quick;
-		verbose = args.verbose;
-		rounds = args.rounds;
-		rounds_given = args.rounds_given;
 	}
 
-	if (quick) {
-		if (!rounds_given)
-			rounds = 3;
+
+	if (quick)
 		round_ns = QUICK_ROUND_MS * 1e6;
-	}
 
 	tsc_per_ns = bench_calibrate_cycles(&cycle_source);
 	bench_cpuinfo_model(model, sizeof(model));
