@@ -41,6 +41,11 @@ struct arch_thread {
 	/* Atomic context, as Linux's preempt_count: the preemption depth in
 	 * the low bits, ARCH_IRQS_OFF while interrupts are disabled. */
 	unsigned int preempt_count;
+	/* Kernel spinlocks and per-CPU locks this thread holds. A page fault
+	 * taken by a signal handler that interrupted this thread inside the
+	 * kernel sees it non-zero and must not take those locks again. */
+	unsigned int locks_held;
+	unsigned int signals_blocked;	/* arch_signals_block() depth */
 };
 #define ARCH_IRQS_OFF	0x80000000u
 extern __thread struct arch_thread arch_this_thread
@@ -120,6 +125,8 @@ void arch_ram_exit(void);
 #define ARCH_PROT_READ	0x1
 #define ARCH_PROT_WRITE	0x2
 
+#define ARCH_MAP_POPULATE 0x4	/* fill the host's page tables now */
+
 /* Reserve @size bytes of address space aligned to @align; none accessible. */
 int arch_vrange_reserve(uint64_t size, uint64_t align, void **base);
 void arch_vrange_release(void *base, uint64_t size);
@@ -134,6 +141,28 @@ int arch_unmap_ram(void *va, size_t len);
 /* Return [@va, @va + @len) to plain reserved address space, merging the
  * host's bookkeeping (fewer host mappings; the next map costs more). */
 int arch_vrange_reset(void *va, size_t len);
+/*
+ * User pages. The zero page is the one frame every never-written user page
+ * reads from. Its host mirror is the host's own zero page (an anonymous,
+ * private, read-only mapping), which holds the same bytes: that lets one
+ * call map a run of it, where mapping our frame at many addresses would
+ * cost one host mapping per page (see DESIGN.md on vm.max_map_count).
+ * @prot is ARCH_PROT_READ (optionally with ARCH_MAP_POPULATE) or 0.
+ */
+int arch_map_zero(void *va, size_t len, int prot);
+/* Change the host's access to [@va, @va + @len) to @prot, mapping kept. */
+int arch_protect(void *va, size_t len, int prot);
+
+/*
+ * Walk the host's mappings that overlap [@lo, @hi) (the checker compares
+ * them with the page tables). @kind says what is mapped: RAM (then @phys is
+ * the physical address at @start), the host's anonymous memory, or other.
+ */
+enum arch_mapping_kind { ARCH_MAPPING_RAM, ARCH_MAPPING_ANON, ARCH_MAPPING_OTHER };
+typedef void (*arch_mapping_fn)(uint64_t start, uint64_t end, int prot,
+				enum arch_mapping_kind kind, uint64_t phys, void *ctx);
+int arch_walk_host_mappings(uint64_t lo, uint64_t hi, arch_mapping_fn fn, void *ctx);
+
 /* The host's limit on separate mappings (vm.max_map_count), -1 unknown. */
 long arch_max_map_count(void);
 /* Separate mappings the process has now (lines of /proc/self/maps), -1 unknown. */
@@ -150,15 +179,32 @@ enum arch_fault_result {
 	ARCH_FAULT_RETRY,	/* fixed up: run the access again */
 	ARCH_FAULT_OOPS,	/* a kernel bug, reported: end the process */
 	ARCH_FAULT_NOT_OURS,	/* deliver to the program as the host would */
+	/* A user access the kernel refuses: SIGSEGV to the program, with
+	 * si_code SEGV_MAPERR (no mapping there) or SEGV_ACCERR (the mapping
+	 * does not allow it), as the host's own fault would say. */
+	ARCH_FAULT_SEGV_MAPERR,
+	ARCH_FAULT_SEGV_ACCERR,
+	ARCH_FAULT_SIGBUS,	/* the kernel could not back it: SIGBUS, BUS_ADRERR */
 };
 #define ARCH_FAULT_WRITE	0x1	/* the access was a write */
 #define ARCH_FAULT_KNOWN	0x2	/* read or write is known */
 typedef enum arch_fault_result (*arch_fault_fn)(unsigned long addr,
 						 unsigned int flags);
 /* Install @fn as the fault handler; the program's own SIGSEGV handler, if
- * any, still gets the faults that are not the kernel's. */
+ * any, still gets the faults that are not the kernel's. The handler runs
+ * with every asynchronous signal blocked, so no program signal handler
+ * can run inside the kernel's fault path. */
 int arch_fault_init(arch_fault_fn fn);
 void arch_fault_exit(void);
+
+/*
+ * Block the host's asynchronous signals on this thread until the matching
+ * unblock (calls nest). The user-memory system calls run so: a program's
+ * signal handler then never runs while the thread holds the locks that the
+ * fault path takes.
+ */
+void arch_signals_block(void);
+void arch_signals_unblock(void);
 
 /* ---- A DMA device: a bus master on its own thread ---------------------- */
 
@@ -205,6 +251,9 @@ int arch_bus_read(uint64_t bus, void *buf, size_t len);
 int arch_bus_write(uint64_t bus, const void *buf, size_t len);
 
 /* ---- Console, identity, time ----------------------------------------- */
+
+/* Set the calling thread's errno (a system call's error for the program). */
+void arch_set_errno(int err);
 
 void arch_console_write(const char *s, size_t len);
 const char *arch_current_comm(void);

@@ -18,6 +18,7 @@
 #include "../mm/internal.h"
 #include "../mm/slab.h"
 #include "../mm/vmalloc.h"
+#include "../mm/mmap.h"
 
 struct boot_params boot_params;
 bool machine_booted;
@@ -40,6 +41,7 @@ static void set_defaults(struct boot_params *bp)
 	bp->kmalloc_max = 128ULL << 10;
 	bp->min_free_kbytes = -1;
 	bp->vmalloc = VMALLOC_DEFAULT;
+	bp->thp_always = THP_ANON_DEFAULT;
 }
 
 /* Linux's memparse(): a number with an optional K/M/G/T suffix. */
@@ -103,6 +105,91 @@ static bool slub_debug_valid(const char *v)
 			p++;
 	}
 	return true;
+}
+
+/*
+ * thp_anon=, Linux 6.13's syntax: ';'-separated "sizes:policy", sizes a
+ * ','-separated list of sizes or size ranges (16K-2M, powers of two),
+ * policy always, madvise, inherit (the top-level setting: always, here)
+ * or never. Sizes not named keep their default (always).
+ */
+static int parse_thp_anon(struct boot_params *bp, const char *tok, const char *val)
+{
+	char buf[256], *seg, *save;
+	unsigned int always = bp->thp_always, madv = bp->thp_madvise;
+
+	if (strlen(val) >= sizeof(buf))
+		return bad_token(tok, "too long");
+	snprintf(buf, sizeof(buf), "%s", val);
+	for (seg = strtok_r(buf, ";", &save); seg; seg = strtok_r(NULL, ";", &save)) {
+		char *colon = strrchr(seg, ':'), *item, *isave;
+		unsigned int mask = 0;
+
+		if (!colon)
+			return bad_token(tok, "expected sizes:policy, as 16K-64K:always;2M:never");
+		*colon = '\0';
+		for (item = strtok_r(seg, ",", &isave); item; item = strtok_r(NULL, ",", &isave)) {
+			char *dash = strchr(item, '-');
+			uint64_t lo, hi;
+
+			if (dash)
+				*dash = '\0';
+			if (parse_size(item, &lo) || (dash ? parse_size(dash + 1, &hi) : (hi = lo, 0)))
+				return bad_token(tok, "not a size (use 16K to 2M)");
+			for (unsigned int order = 2; order <= MAX_ANON_ORDER; order++) {
+				uint64_t size = (uint64_t)PAGE_SIZE << order;
+
+				if (size >= lo && size <= hi)
+					mask |= 1U << order;
+			}
+			if ((lo & (lo - 1)) || (hi & (hi - 1)) || lo > hi ||
+			    lo < (PAGE_SIZE << 2) || hi > (PAGE_SIZE << MAX_ANON_ORDER))
+				return bad_token(tok, "sizes must be powers of two from 16K to 2M");
+		}
+		if (!mask)
+			return bad_token(tok, "no size given");
+		always &= ~mask;
+		madv &= ~mask;
+		if (!strcmp(colon + 1, "always") || !strcmp(colon + 1, "inherit"))
+			always |= mask;
+		else if (!strcmp(colon + 1, "madvise"))
+			madv |= mask;
+		else if (strcmp(colon + 1, "never"))
+			return bad_token(tok, "policy must be always, madvise, inherit or never");
+	}
+	bp->thp_always = always;
+	bp->thp_madvise = madv;
+	return 0;
+}
+
+/* The thp_anon= setting in a canonical form, "" if the default. */
+static void format_thp_anon(char *buf, size_t len, unsigned int always, unsigned int madv)
+{
+	static const char *const pol[] = { "always", "madvise" };
+	const unsigned int masks[] = { always, madv };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (always == THP_ANON_DEFAULT && !madv)
+		return;
+	n += (size_t)snprintf(buf + n, len - n, " thp_anon=");
+	for (int p = 0; p < 2; p++) {
+		bool any = false;
+
+		for (unsigned int order = 2; order <= MAX_ANON_ORDER && n < len; order++) {
+			if (!(masks[p] & (1U << order)))
+				continue;
+			n += (size_t)snprintf(buf + n, len - n, "%s%luK", any ? "," : "",
+					      (PAGE_SIZE << order) >> 10);
+			any = true;
+		}
+		if (any && n < len)
+			n += (size_t)snprintf(buf + n, len - n, ":%s;", pol[p]);
+	}
+	if (n && n < len && buf[n - 1] == ';')
+		buf[n - 1] = '\0';
+	if (!always && !madv)
+		snprintf(buf, len, " thp_anon=16K-2M:never");
 }
 
 static int parse_token(struct boot_params *bp, char *tok)
@@ -170,6 +257,8 @@ static int parse_token(struct boot_params *bp, char *tok)
 		if (v < VMALLOC_MIN || v > MEM_MAX)
 			return bad_token(tok, "must be between 4M and 1T");
 		bp->vmalloc = v;
+	} else if (KEY("thp_anon")) {
+		return parse_thp_anon(bp, tok, val);
 	} else if (KEY("swap")) {
 		return bad_token(tok, "swap is not built into this mmkit yet");
 	} else if (KEY("cma")) {
@@ -218,6 +307,7 @@ static int parse_cmdline(struct boot_params *bp, const char *cmdline)
 int mmk_boot(const char *cmdline)
 {
 	struct boot_params bp;
+	char thp[160];
 	void *base;
 	int err;
 
@@ -246,10 +336,15 @@ int mmk_boot(const char *cmdline)
 	machine_booted = true;		/* the slab allocator allocates */
 	kmem_cache_init();
 	dma_debug_init();
+	thp_orders_always = bp.thp_always;
+	thp_orders_madvise = bp.thp_madvise;
 	err = vmalloc_init(bp.vmalloc);
+	if (!err)
+		err = mm_user_init();
 	if (!err)
 		err = fault_init();
 	if (err) {
+		mm_user_exit();
 		vmalloc_shutdown();
 		machine_booted = false;
 		kmem_cache_shutdown_all();
@@ -257,15 +352,16 @@ int mmk_boot(const char *cmdline)
 		arch_ram_exit();
 		goto out;
 	}
+	format_thp_anon(thp, sizeof(thp), bp.thp_always, bp.thp_madvise);
 	snprintf(boot_cmdline, sizeof(boot_cmdline),
-		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK vmalloc=%lluM cma=%lluM min_free_kbytes=%ld%s%s%s",
+		 "mem=%lluK dma_zone=%lluK kmalloc_max=%lluK vmalloc=%lluM cma=%lluM min_free_kbytes=%ld%s%s%s%s",
 		 (unsigned long long)(bp.mem >> 10),
 		 (unsigned long long)(bp.dma_zone >> 10),
 		 (unsigned long long)(bp.kmalloc_max >> 10),
 		 (unsigned long long)(bp.vmalloc >> 20), (unsigned long long)(bp.cma >> 20),
 		 min_free_kbytes,
 		 bp.nopcp ? " nopcp" : "", bp.slub_debug[0] ? " slub_debug=" : "",
-		 bp.slub_debug);
+		 bp.slub_debug, thp);
 	machine_booted = true;
 out:
 	atomic_store(&boot_in_progress, false);
@@ -280,9 +376,10 @@ void mmk_shutdown(void)
 	}
 	/* As a CPU going offline does, give the per-CPU lists back first. */
 	dma_shutdown();
+	fault_exit();
+	mm_user_exit();
 	mmk_drain_all_pages(NULL);
 	machine_booted = false;
-	fault_exit();
 	vmalloc_shutdown();
 	kmem_cache_shutdown_all();
 	page_alloc_shutdown();

@@ -4,12 +4,19 @@
  * one exchange; a waiter spins with a pause and, since the machine's CPUs
  * are host threads that the host may preempt while they hold a lock, yields
  * its host CPU after a bounded spin instead of burning the holder's time.
+ *
+ * Each thread counts the spinlocks it holds (arch_this_thread.locks_held):
+ * the page-fault path, which may run in a signal handler that interrupted
+ * this very thread, reads it to know whether the kernel was interrupted
+ * while holding a lock it might need (see memory.c).
  */
 #ifndef MMK_LIB_SPINLOCK_H
 #define MMK_LIB_SPINLOCK_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+
+#include "../arch/arch.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -28,6 +35,8 @@ static inline void spin_lock_init(spinlock_t *lock)
 
 static inline void spin_lock(spinlock_t *lock)
 {
+	arch_this_thread.locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
 	if (__builtin_expect(!atomic_exchange_explicit(&lock->locked, 1,
 						       memory_order_acquire), 1))
 		return;
@@ -36,13 +45,19 @@ static inline void spin_lock(spinlock_t *lock)
 
 static inline bool spin_trylock(spinlock_t *lock)
 {
-	return !atomic_load_explicit(&lock->locked, memory_order_relaxed) &&
-	       !atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire);
+	if (!atomic_load_explicit(&lock->locked, memory_order_relaxed) &&
+	    !atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire)) {
+		arch_this_thread.locks_held++;
+		return true;
+	}
+	return false;
 }
 
 static inline void spin_unlock(spinlock_t *lock)
 {
 	atomic_store_explicit(&lock->locked, 0, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	arch_this_thread.locks_held--;
 }
 
 static inline bool spin_is_locked(spinlock_t *lock)

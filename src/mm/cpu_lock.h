@@ -61,11 +61,13 @@ void __cpu_lock_remote(struct cpu_lock *l, int how);
 static inline bool cpu_lock(struct cpu_lock *l)
 {
 	if (__builtin_expect(arch_cpu_exclusive(), 1)) {
+		arch_this_thread.locks_held++;
 		atomic_store_explicit(&l->owner_active, 1, memory_order_relaxed);
 		atomic_signal_fence(memory_order_seq_cst);
 		if (__builtin_expect(!atomic_load_explicit(&l->remote,
 							   memory_order_relaxed), 1))
 			return true;
+		arch_this_thread.locks_held--;
 		/* Someone else has it: wait our turn on the lock. The owner is
 		 * the only fast-path user, so no barrier is needed. */
 		atomic_store_explicit(&l->owner_active, 0, memory_order_release);
@@ -81,14 +83,18 @@ static inline bool cpu_lock(struct cpu_lock *l)
 
 static inline void cpu_unlock(struct cpu_lock *l, bool owner)
 {
-	if (__builtin_expect(owner, 1))
+	if (__builtin_expect(owner, 1)) {
 		atomic_store_explicit(&l->owner_active, 0, memory_order_release);
-	else
+		atomic_signal_fence(memory_order_seq_cst);
+		arch_this_thread.locks_held--;
+	} else
 		spin_unlock(&l->lock);
 }
 
 /*
- * The owner's way only, for fast paths that must not contain a call: enter
+ * The owner's way only, for fast paths that must not contain a call (the
+ * slab fast paths): not counted in locks_held, to keep those paths short,
+ * so the page-fault path must never take a lock of this kind. Enter
  * if no one else holds @l (true), else leave it alone (false) and let the
  * caller take its slow path. The caller must own the CPU (arch_owned_cpu()).
  */

@@ -29,7 +29,11 @@ struct boot_params {
 	char swap[256];			/* swap=PATH:SIZE */
 	uint64_t cma;			/* cma= bytes */
 	uint64_t vmalloc;		/* vmalloc=: the vmalloc range, bytes */
+	unsigned int thp_always;	/* thp_anon=: folio orders, "always" */
+	unsigned int thp_madvise;	/* and "madvise" (MADV_HUGEPAGE) */
 };
+/* Anonymous folio orders enabled by default: 2-9 (16 KiB to 2 MiB). */
+#define THP_ANON_DEFAULT	0x3fcU
 extern struct boot_params boot_params;
 
 /* ---- The machine ----------------------------------------------------- */
@@ -143,6 +147,7 @@ void setup_per_zone_wmarks(void);
 void zone_pcp_init(struct zone *zone);
 void page_alloc_shutdown(void);
 bool unsplit_page(struct page *page, unsigned int order);
+void free_frame_run(unsigned long pfn, unsigned long nr);
 
 /* dma.c: debugging at boot, devices at shutdown. */
 void dma_debug_init(void);
@@ -151,6 +156,9 @@ void dma_shutdown(void);
 /* memory.c: the page-fault entry, installed at boot. */
 int fault_init(void);
 void fault_exit(void);
+/* mmap.c: the user address space, at boot after the slab allocator. */
+int mm_user_init(void);
+void mm_user_exit(void);
 /* Migrate type of each pageblock, indexed by pfn >> pageblock_order. */
 extern _Atomic uint8_t *pageblock_types;
 

@@ -13,7 +13,9 @@
  *   buddy    the block a block of the same order merges with: pfn ^ (1<<order).
  *   head     the first page of a block; the other pages are its tails.
  *   compound a block allocated with __GFP_COMP: tails point at their head.
- *   folio    a compound page used as one unit of memory (later issues).
+ *   folio    a block of pages allocated and mapped as one unit: user
+ *            memory's large folios are allocated as one block, mapped with
+ *            one host call, then split into their pages (memory.c).
  *   pageblock 2^pageblock_order frames (order 9, 2 MiB) that share a migrate
  *            type, so that unmovable allocations cluster and leave the rest
  *            of memory free to form large blocks (anti-fragmentation).
@@ -65,6 +67,8 @@ enum pageflags {
 	PG_zero,	/* allocated with __GFP_ZERO (debugging aid) */
 	PG_slab,	/* a slab: the head page of one, or one of its tails */
 	PG_large_kmalloc, /* a kmalloc too large for the caches */
+	PG_table,	/* a page-table page of the user address space */
+	PG_mlocked,	/* a user page of an mlocked VMA: never reclaimed */
 	__NR_PAGEFLAGS,
 };
 
@@ -75,6 +79,12 @@ _Static_assert(sizeof(struct page) == 56, "struct page must stay 56 bytes");
 #define ClearPageFlag(page, bit) ((page)->flags &= ~(1UL << (bit)))
 
 #define PageReserved(page)	PageFlag(page, PG_reserved)
+
+/* An anonymous user page: page->mapping is its mm_struct with this bit
+ * set (Linux's anon_vma pointer with PAGE_MAPPING_ANON), page->index its
+ * virtual page number. */
+#define PAGE_MAPPING_ANON	0x1UL
+#define PageAnon(page)		(((uintptr_t)(page)->mapping & PAGE_MAPPING_ANON) != 0)
 #define PageHead(page)		PageFlag(page, PG_head)
 #define PageTail(page)		PageFlag(page, PG_tail)
 #define PageBuddy(page)		((page)->pg_state == PGS_BUDDY)

@@ -1349,6 +1349,29 @@ bool unsplit_page(struct page *page, unsigned int order)
 	return true;
 }
 
+/*
+ * Free @nr order-0 pages at consecutive pfns from @pfn, as split_page()
+ * left them: each naturally aligned chunk whose pages are all still singly
+ * referenced goes back as one block (at most a pageblock, which is filed
+ * under one migrate type), the rest page by page.
+ */
+void free_frame_run(unsigned long pfn, unsigned long nr)
+{
+	while (nr) {
+		unsigned int order = 63 - (unsigned int)__builtin_clzl(nr);
+
+		if (order > pageblock_order)
+			order = pageblock_order;
+		while (order && (pfn & ((1UL << order) - 1)))
+			order--;
+		while (order && !unsplit_page(page_of(pfn), order))
+			order--;
+		__free_pages(page_of(pfn), order);
+		pfn += 1UL << order;
+		nr -= 1UL << order;
+	}
+}
+
 void mmk_free_pages(unsigned long addr, unsigned int order)
 {
 	if (not_booted() || !addr)

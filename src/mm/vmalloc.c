@@ -710,26 +710,12 @@ static void vm_free_frames(struct page **pages, unsigned int nr)
 	unsigned int i = 0;
 
 	while (i < nr) {
-		unsigned int order = 31 - (unsigned int)__builtin_clz(nr - i);
-		unsigned long pfn = pfn_of(pages[i]);
+		unsigned int n = 1;
 
-		/* At most a pageblock: a block is filed under one migrate type. */
-		if (order > pageblock_order)
-			order = pageblock_order;
-		while (order && (pfn & ((1UL << order) - 1)))
-			order--;
-		while (order) {
-			unsigned int j;
-
-			for (j = 1; j < (1U << order); j++)
-				if (pages[i + j] != pages[i] + j)
-					break;
-			if (j == (1U << order) && unsplit_page(pages[i], order))
-				break;
-			order--;
-		}
-		__free_pages(pages[i], order);
-		i += 1U << order;
+		while (i + n < nr && pages[i + n] == pages[i] + n)
+			n++;
+		free_frame_run(pfn_of(pages[i]), n);
+		i += n;
 	}
 }
 

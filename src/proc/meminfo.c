@@ -12,6 +12,7 @@
  * vm_commit_limit() with the default overcommit ratio.
  */
 #include "proc.h"
+#include "../mm/mmap.h"
 #include "../mm/vmalloc.h"
 
 #define K(pages)	((pages) << (PAGE_SHIFT - 10))
@@ -117,7 +118,7 @@ int proc_meminfo_show(FILE *m)
 	show_val_kb(m, "Bounce:         ", global_zone_page_state(NR_BOUNCE));
 	show_val_kb(m, "WritebackTmp:   ", global_node_page_state_pages(NR_WRITEBACK_TEMP));
 	show_val_kb(m, "CommitLimit:    ", commit_limit);
-	show_val_kb(m, "Committed_AS:   ", 0);	/* no user memory yet */
+	show_val_kb(m, "Committed_AS:   ", (unsigned long)atomic_load(&vm_committed_as));
 	/* The size of the vmalloc= range; the pages vmalloc() holds (not
 	 * vmap()'s, which belong to their caller); VmallocChunk is 0, as
 	 * Linux has printed it for years. */

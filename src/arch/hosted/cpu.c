@@ -6,6 +6,7 @@
  * a previous boot invalid without touching other threads' storage.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -143,4 +144,9 @@ int arch_num_online_cpus(void)
 	if (n < 1)
 		return 1;
 	return n > NR_CPUS ? NR_CPUS : (int)n;
+}
+
+void arch_set_errno(int err)
+{
+	errno = err;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "../arch.h"
 
@@ -163,10 +164,36 @@ static int host_prot(int prot)
 
 int arch_map_ram(void *va, uint64_t phys, size_t len, int prot)
 {
+	int flags = MAP_SHARED | MAP_FIXED;
+
 	if (phys + len > ram_bytes)
 		return -EINVAL;
-	if (mmap(va, len, host_prot(prot), MAP_SHARED | MAP_FIXED, ram_fd,
-		 (off_t)phys) == MAP_FAILED)
+	if (prot & ARCH_MAP_POPULATE)
+		flags |= MAP_POPULATE;
+	if (mmap(va, len, host_prot(prot), flags, ram_fd, (off_t)phys) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int arch_map_zero(void *va, size_t len, int prot)
+{
+	if (mmap(va, len, host_prot(prot), RESERVE_FLAGS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return -errno;
+	/* Let the host install its zero page in every PTE now, with one call
+	 * instead of one host fault per page. Kernels before 5.14 lack the
+	 * advice; the host then faults the pages in as they are read. */
+	if ((prot & ARCH_MAP_POPULATE) && (prot & ARCH_PROT_READ))
+		(void)madvise(va, len, MADV_POPULATE_READ);
+	return 0;
+}
+
+int arch_protect(void *va, size_t len, int prot)
+{
+	if (mprotect(va, len, host_prot(prot)) < 0)
 		return -errno;
 	return 0;
 }
@@ -214,4 +241,93 @@ long arch_nr_host_mappings(void)
 			n++;
 	close(fd);
 	return got < 0 ? -1 : n;
+}
+
+/*
+ * /proc/self/maps, read without allocating: a line is at most a few hundred
+ * bytes; one longer than the buffer (a very long path) is skipped.
+ */
+static bool parse_hex(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int n = 0;
+
+	for (;; s++, n++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9') d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f') d = *s - 'a' + 10;
+		else break;
+		x = x << 4 | (uint64_t)d;
+	}
+	*p = s;
+	*v = x;
+	return n > 0;
+}
+
+static void walk_maps_line(const char *line, uint64_t lo, uint64_t hi, ino_t ram_ino,
+			   arch_mapping_fn fn, void *ctx)
+{
+	const char *p = line;
+	uint64_t start, end, off, ino = 0;
+	int prot = 0;
+	enum arch_mapping_kind kind;
+
+	if (!parse_hex(&p, &start) || *p++ != '-' || !parse_hex(&p, &end) || *p++ != ' ')
+		return;
+	if (end <= lo || start >= hi)
+		return;
+	if (p[0] == 'r') prot |= ARCH_PROT_READ;
+	if (p[1] == 'w') prot |= ARCH_PROT_WRITE;
+	p += 5;
+	if (*p++ != ' ' || !parse_hex(&p, &off) || *p++ != ' ')
+		return;
+	while (*p && *p != ' ')		/* dev major:minor */
+		p++;
+	while (*p == ' ')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		ino = ino * 10 + (uint64_t)(*p++ - '0');
+	while (*p == ' ')
+		p++;
+	if (ino && ino == (uint64_t)ram_ino)
+		kind = ARCH_MAPPING_RAM;
+	else if (!ino && (*p == '\0' || *p == '\n'))
+		kind = ARCH_MAPPING_ANON;
+	else
+		kind = ARCH_MAPPING_OTHER;
+	fn(start, end, prot, kind, off, ctx);
+}
+
+int arch_walk_host_mappings(uint64_t lo, uint64_t hi, arch_mapping_fn fn, void *ctx)
+{
+	static char buf[16384];	/* the checker runs on a quiet machine */
+	struct stat st;
+	size_t have = 0;
+	ssize_t got;
+	int fd;
+
+	if (ram_fd < 0 || fstat(ram_fd, &st) < 0)
+		return -EINVAL;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((got = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		char *line = buf, *nl;
+
+		have += (size_t)got;
+		buf[have] = '\0';
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			*nl = '\0';
+			walk_maps_line(line, lo, hi, st.st_ino, fn, ctx);
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		if (have == sizeof(buf) - 1)
+			have = 0;	/* an overlong line: skip it */
+		memmove(buf, line, have);
+	}
+	close(fd);
+	return got < 0 ? -EIO : 0;
 }

@@ -12,6 +12,10 @@
  * program had installed before boot, or ends the process the same way.
  *
  * Everything here is async-signal-safe: sigaction, raise, errno save.
+ * The handler runs with every asynchronous signal blocked (and SIGSEGV
+ * deliverable again, SA_NODEFER): the kernel's fault path cannot be
+ * interrupted by a program's handler, and a program's SIGSEGV handler that
+ * touches not-yet-faulted user memory gets its page fault served.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,10 +24,14 @@
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include "../arch.h"
 
 static arch_fault_fn fault_fn;
+static void send_sigbus(void *addr);
+static void async_signals(sigset_t *set);
 static struct sigaction program_segv;
 static bool trap_installed;
 
@@ -49,7 +57,8 @@ static void die_by_sigsegv(const siginfo_t *si)
 static void chain_to_program(int sig, siginfo_t *si, void *ucontext)
 {
 	struct sigaction prog = program_segv;
-	sigset_t old;
+	const ucontext_t *uc = ucontext;
+	sigset_t old, mask;
 
 	if (!(prog.sa_flags & SA_SIGINFO) &&
 	    (prog.sa_handler == SIG_DFL || prog.sa_handler == SIG_IGN)) {
@@ -62,7 +71,16 @@ static void chain_to_program(int sig, siginfo_t *si, void *ucontext)
 		program_segv.sa_handler = SIG_DFL;
 		program_segv.sa_flags &= ~SA_SIGINFO;
 	}
-	pthread_sigmask(SIG_BLOCK, &prog.sa_mask, &old);
+	/* The mask the host would give the program's handler: the one the
+	 * fault interrupted plus the handler's sa_mask. SIGSEGV itself stays
+	 * deliverable even without SA_NODEFER, since the handler may touch
+	 * user memory that still has to be faulted in. */
+	mask = uc->uc_sigmask;
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&prog.sa_mask, s) == 1)
+			sigaddset(&mask, s);
+	sigdelset(&mask, SIGSEGV);
+	pthread_sigmask(SIG_SETMASK, &mask, &old);
 	if (prog.sa_flags & SA_SIGINFO)
 		prog.sa_sigaction(sig, si, ucontext);
 	else
@@ -95,10 +113,78 @@ static void segv_handler(int sig, siginfo_t *si, void *ucontext)
 	case ARCH_FAULT_OOPS:
 		die_by_sigsegv(si);
 		return;
+	case ARCH_FAULT_SIGBUS:
+		send_sigbus(si->si_addr);
+		return;
+	case ARCH_FAULT_SEGV_MAPERR:
+		si->si_code = SEGV_MAPERR;
+		break;
+	case ARCH_FAULT_SEGV_ACCERR:
+		si->si_code = SEGV_ACCERR;
+		break;
 	case ARCH_FAULT_NOT_OURS:
 		break;
 	}
 	chain_to_program(sig, si, ucontext);
+}
+
+/*
+ * SIGBUS for an access the kernel could not back, as the host sends it when
+ * a fault fails: BUS_ADRERR with the address, to this thread, delivered as
+ * soon as this handler returns. Without a handler of the program's, the
+ * process ends by SIGBUS.
+ */
+static void send_sigbus(void *addr)
+{
+	struct sigaction now;
+	siginfo_t info;
+
+	if (sigaction(SIGBUS, NULL, &now) == 0 && !(now.sa_flags & SA_SIGINFO) &&
+	    (now.sa_handler == SIG_DFL || now.sa_handler == SIG_IGN)) {
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGBUS, &dfl, NULL);
+	}
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGBUS;
+	info.si_code = BUS_ADRERR;
+	info.si_addr = addr;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGBUS, &info);
+}
+
+/* ---- Blocking the asynchronous signals ------------------------------- */
+
+static void async_signals(sigset_t *set)
+{
+	sigfillset(set);
+	/* The synchronous ones: faults must still be delivered. */
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGTRAP);
+	sigdelset(set, SIGABRT);
+}
+
+static __thread sigset_t saved_mask;
+
+void arch_signals_block(void)
+{
+	sigset_t set;
+
+	if (arch_this_thread.signals_blocked++)
+		return;
+	async_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &saved_mask);
+}
+
+void arch_signals_unblock(void)
+{
+	if (--arch_this_thread.signals_blocked)
+		return;
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 }
 
 int arch_fault_init(arch_fault_fn fn)
@@ -107,8 +193,10 @@ int arch_fault_init(arch_fault_fn fn)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = segv_handler;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
+	/* SA_NODEFER: a program's handler we chain to may itself touch user
+	 * memory that has to be faulted in. */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	async_signals(&sa.sa_mask);
 	fault_fn = fn;
 	if (trap_installed)
 		return 0;
