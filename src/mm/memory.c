@@ -630,7 +630,7 @@ static int do_present(struct mm_struct *mm,
 
 	spin_lock(ptl);
 	pte = entry_read(slot);
-	if (!pte_present(pte) || is_zero_pte(pte)) {
+	if (!pte_present(pte) || (write && is_zero_pte(pte))) {
 		spin_unlock(ptl);
 		return FAULT_RETRY;	/* changed under us: decide again */
 	}
@@ -639,8 +639,11 @@ static int do_present(struct mm_struct *mm,
 		entry_write(slot, pte);
 		err = arch_protect((void *)addr, PAGE_SIZE, pte_host_prot(pte));
 	} else if (spurious_addr == addr && ++spurious_count > 2) {
-		err = arch_map_ram((void *)addr, (uint64_t)pte_pfn(pte) << PAGE_SHIFT,
-				   PAGE_SIZE, pte_host_prot(pte));
+		if (is_zero_pte(pte))
+			err = arch_map_zero((void *)addr, PAGE_SIZE, pte_host_prot(pte));
+		else
+			err = arch_map_ram((void *)addr, (uint64_t)pte_pfn(pte) << PAGE_SHIFT,
+					   PAGE_SIZE, pte_host_prot(pte));
 		spurious_count = 0;
 	} else if (spurious_addr != addr) {
 		spurious_addr = addr;

@@ -64,7 +64,10 @@ int free_area_init(void)
 	pcp = memblock_alloc_named(sizeof(*pcp) * NR_CPUS * MAX_NR_ZONES, 64, "per-cpu pagesets");
 	vm_event_states = memblock_alloc_named(sizeof(*vm_event_states) * NR_CPUS, 64,
 					 "per-cpu vm events");
-	if (!node_data0 || !mem_map || !pageblock_types || !pcp || !vm_event_states) {
+	frames_used = memblock_alloc_named((max_pfn + 63) / 64 * sizeof(*frames_used), 64,
+					   "frames-used bitmap");
+	if (!node_data0 || !mem_map || !pageblock_types || !pcp || !vm_event_states ||
+	    !frames_used) {
 		pr_err("mmkit: mem=%lluK is too small for the kernel's own metadata\n",
 		       (unsigned long long)(boot_params.mem >> 10));
 		return -12;	/* -ENOMEM */

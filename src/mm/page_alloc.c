@@ -958,6 +958,54 @@ static void prep_compound_page(struct page *page, unsigned int order)
 	}
 }
 
+/*
+ * RAM that no one has used since boot reads as zeros: it is a fresh memfd,
+ * whose pages the host has not even allocated yet. frames_used has a bit
+ * per frame, set the first time the frame is allocated; a __GFP_ZERO
+ * allocation clears only the frames whose bit was set. Clearing a never
+ * used frame would make the host allocate it and fault it into the direct
+ * map (~1.5 us) only to write the zeros it already holds; user memory then
+ * pays that first-touch cost once, when the frame is first mapped.
+ * Nothing writes to a free frame (no page poisoning), so the rule holds.
+ * After the first round, the bit test is one load; the atomic OR happens
+ * once per 64 frames at most.
+ */
+_Atomic unsigned long *frames_used;
+
+static void prep_frames(unsigned long pfn, unsigned long nr, bool zero)
+{
+	unsigned long end = pfn + nr, run = 0, run_start = 0;
+
+	for (unsigned long p = pfn; p < end;) {
+		_Atomic unsigned long *w = &frames_used[p / 64];
+		unsigned long bit = p % 64, n = 64 - bit;
+		unsigned long mask, old;
+
+		if (n > end - p)
+			n = end - p;
+		mask = (n == 64 ? ~0UL : ((1UL << n) - 1)) << bit;
+		old = atomic_load_explicit(w, memory_order_relaxed);
+		if ((old & mask) != mask)
+			old = atomic_fetch_or_explicit(w, mask, memory_order_relaxed);
+		if (zero) {
+			/* Clear the runs of frames used before. */
+			for (unsigned long i = 0; i < n; i++) {
+				bool used = old & (1UL << (bit + i));
+
+				if (used && !run++)
+					run_start = p + i;
+				if (!used && run) {
+					memset(pfn_to_virt(run_start), 0, run << PAGE_SHIFT);
+					run = 0;
+				}
+			}
+		}
+		p += n;
+	}
+	if (run)
+		memset(pfn_to_virt(run_start), 0, run << PAGE_SHIFT);
+}
+
 static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp, int mt)
 {
 	page->pg_state = PGS_ALLOC;
@@ -966,8 +1014,7 @@ static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp, int 
 	page->flags = 0;
 	page->private = 0;
 	atomic_store_explicit(&page->_refcount, 1, memory_order_relaxed);
-	if (gfp & __GFP_ZERO)
-		memset(pfn_to_virt(pfn_of(page)), 0, PAGE_SIZE << order);
+	prep_frames(pfn_of(page), 1UL << order, gfp & __GFP_ZERO);
 	if (order && (gfp & __GFP_COMP))
 		prep_compound_page(page, order);
 }
