@@ -196,6 +196,9 @@ typedef enum arch_fault_result (*arch_fault_fn)(unsigned long addr,
  * can run inside the kernel's fault path. */
 int arch_fault_init(arch_fault_fn fn);
 void arch_fault_exit(void);
+/* Is the kernel's fault handler still the one installed (a program may
+ * replace the SIGSEGV handler after boot)? */
+bool arch_fault_installed(void);
 
 /*
  * Block the host's asynchronous signals on this thread until the matching

@@ -391,6 +391,21 @@ void syscall_exit(struct mm_struct *mm)
 	arch_signals_unblock();
 }
 
+/*
+ * Demand paging needs the kernel's SIGSEGV handler. A program that installs
+ * its own after boot takes the page faults away from mmkit: its mappings
+ * would fault forever or die. Say so, once per boot.
+ */
+static bool warned_handler;
+
+static void warn_handler_replaced(void)
+{
+	if (warned_handler)
+		return;
+	warned_handler = true;
+	pr_warn("mmkit: the program replaced mmkit's SIGSEGV handler after boot: user memory cannot be faulted in (install your handler before mmk_boot(); mmkit passes it the faults that are not its own)\n");
+}
+
 static unsigned long prot_to_vm(int prot)
 {
 	return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -474,6 +489,8 @@ void *mmk_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	if (!syscall_enter(__func__))
 		return (void *)-1;
 	mm = current_mm;
+	if (unlikely(!arch_fault_installed()))
+		warn_handler_replaced();
 	down_write(&mm->mmap_lock);
 	ret = do_mmap(mm, (unsigned long)addr, alen, prot, flags);
 	up_write(&mm->mmap_lock);
@@ -670,6 +687,7 @@ void mm_user_exit(void)
 	zero_pfn = 0;
 	arch_vrange_release((void *)mm->user_lo, USER_RANGE);
 	atomic_store(&vm_committed_as, 0);
+	warned_handler = false;
 	memset(mthp_stats, 0, sizeof(mthp_stats));
 	memset(&fault_stats, 0, sizeof(fault_stats));
 	kmem_cache_free(mm_cachep, mm);

@@ -225,3 +225,11 @@ void arch_fault_exit(void)
 	trap_installed = false;
 	fault_fn = NULL;
 }
+
+bool arch_fault_installed(void)
+{
+	struct sigaction now;
+
+	return trap_installed && sigaction(SIGSEGV, NULL, &now) == 0 &&
+	       (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == segv_handler;
+}
