@@ -84,19 +84,12 @@ int mmk_madvise(void *addr, size_t len, int advice)
 	}
 	if (end == start)
 		return 0;
-	if (!syscall_enter(__func__))
+	mm = syscall_enter(__func__);
+	if (!mm)
 		return -1;
-	mm = current_mm;
-	down_write(&mm->mmap_lock);
 	if (advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE)
 		err = vma_apply(mm, start, end, madvise_thp, &m);
 	else
 		err = vma_walk(mm, start, end, madvise_one, &m);
-	up_write(&mm->mmap_lock);
-	syscall_exit(mm);
-	if (err) {
-		arch_set_errno(-err);
-		return -1;
-	}
-	return 0;
+	return syscall_exit(mm, err);
 }

@@ -224,8 +224,14 @@ pteval_t follow_pte(struct mm_struct *mm, unsigned long addr)
 	return pt ? entry_read(pte_slot(pt, addr)) : 0;
 }
 
-void walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end,
-	       void (*fn)(unsigned long addr, pteval_t pte, void *ctx), void *ctx)
+/*
+ * Call @fn on each PTE slot of [@start, @end) whose page table exists, in
+ * address order; a run with no table gets one call with a NULL slot (a
+ * walker that batches runs must end its run there).
+ */
+static void for_each_pte_slot(struct mm_struct *mm, unsigned long start, unsigned long end,
+			      void (*fn)(unsigned long addr, pteval_t *slot, void *ctx),
+			      void *ctx)
 {
 	while (start < end) {
 		unsigned long next = (start & PMD_MASK) + PMD_SIZE;
@@ -233,15 +239,35 @@ void walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end,
 
 		if (next > end || next < start)
 			next = end;
-		if (pt)
-			for (unsigned long a = start; a < next; a += PAGE_SIZE) {
-				pteval_t pte = entry_read(pte_slot(pt, a));
-
-				if (pte_present(pte))
-					fn(a, pte, ctx);
-			}
+		if (!pt)
+			fn(start, NULL, ctx);
+		else
+			for (unsigned long a = start; a < next; a += PAGE_SIZE)
+				fn(a, pte_slot(pt, a), ctx);
 		start = next;
 	}
+}
+
+struct present_walk {
+	void (*fn)(unsigned long addr, pteval_t pte, void *ctx);
+	void *ctx;
+};
+
+static void present_one(unsigned long addr, pteval_t *slot, void *ctx)
+{
+	struct present_walk *w = ctx;
+	pteval_t pte = slot ? entry_read(slot) : 0;
+
+	if (pte_present(pte))
+		w->fn(addr, pte, w->ctx);
+}
+
+void walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end,
+	       void (*fn)(unsigned long addr, pteval_t pte, void *ctx), void *ctx)
+{
+	struct present_walk w = { fn, ctx };
+
+	for_each_pte_slot(mm, start, end, present_one, &w);
 }
 
 int pgtable_init(struct mm_struct *mm)
@@ -728,9 +754,9 @@ int populate_range(struct mm_struct *mm, struct vm_area_struct *vma,
 /* ---- Unmapping ------------------------------------------------------------- */
 
 struct zap_batch {
-	struct mm_struct *mm;
 	unsigned long run_pfn, run_len;	/* frames waiting to be freed */
 	long frames, zeros;
+	bool leak;			/* the host kept access: free nothing */
 };
 
 static void zap_flush(struct zap_batch *zb)
@@ -740,9 +766,37 @@ static void zap_flush(struct zap_batch *zb)
 	zb->run_len = 0;
 }
 
+static void zap_one(unsigned long addr, pteval_t *slot, void *ctx)
+{
+	struct zap_batch *zb = ctx;
+	pteval_t pte = slot ? entry_read(slot) : 0;
+	unsigned long pfn;
+
+	(void)addr;
+	if (!pte_present(pte))
+		return;
+	entry_write(slot, 0);
+	if (is_zero_pte(pte)) {
+		zb->zeros++;
+		return;
+	}
+	pfn = pte_pfn(pte);
+	page_remove_anon(page_of(pfn));
+	zb->frames++;
+	if (zb->leak)
+		return;		/* leaked rather than reachable */
+	if (zb->run_len && pfn == zb->run_pfn + zb->run_len) {
+		zb->run_len++;
+		return;
+	}
+	zap_flush(zb);
+	zb->run_pfn = pfn;
+	zb->run_len = 1;
+}
+
 void zap_page_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct zap_batch zb = { .mm = mm };
+	struct zap_batch zb = { 0 };
 	int err;
 
 	if (start >= end)
@@ -756,40 +810,9 @@ void zap_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 		pr_err("mmkit: the host would not unmap user memory [%#lx-%#lx) (error %d): its frames are kept\n",
 		       start, end, -err);
 		atomic_fetch_add(&fault_stats.host_refused, 1);
+		zb.leak = true;
 	}
-
-	for (unsigned long a = start; a < end;) {
-		unsigned long tend = (a & PMD_MASK) + PMD_SIZE;
-		pteval_t *pt = pte_table(mm, a, NULL);
-
-		if (tend > end)
-			tend = end;
-		for (; pt && a < tend; a += PAGE_SIZE) {
-			pteval_t *slot = pte_slot(pt, a), pte = entry_read(slot);
-			unsigned long pfn;
-
-			if (!pte_present(pte))
-				continue;
-			entry_write(slot, 0);
-			if (is_zero_pte(pte)) {
-				zb.zeros++;
-				continue;
-			}
-			pfn = pte_pfn(pte);
-			page_remove_anon(page_of(pfn));
-			zb.frames++;
-			if (err)
-				continue;	/* leaked rather than reachable */
-			if (zb.run_len && pfn == zb.run_pfn + zb.run_len) {
-				zb.run_len++;
-				continue;
-			}
-			zap_flush(&zb);
-			zb.run_pfn = pfn;
-			zb.run_len = 1;
-		}
-		a = tend;
-	}
+	for_each_pte_slot(mm, start, end, zap_one, &zb);
 	zap_flush(&zb);
 	if (zb.frames)
 		rss_add(mm, -zb.frames);
@@ -800,7 +823,8 @@ void zap_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 /* ---- Changing protections and mlock ------------------------------------ */
 
 struct prot_run {
-	unsigned long start, end;
+	unsigned long vm_flags;		/* the VMA's new flags */
+	unsigned long start, end;	/* pages waiting for one host call */
 	int prot;
 	int err;
 };
@@ -816,6 +840,29 @@ static void prot_run_flush(struct prot_run *r)
 	r->start = r->end = 0;
 }
 
+static void protect_one(unsigned long addr, pteval_t *slot, void *ctx)
+{
+	struct prot_run *r = ctx;
+	pteval_t pte = slot ? entry_read(slot) : 0;
+	int prot;
+
+	if (!pte_present(pte)) {
+		prot_run_flush(r);
+		return;
+	}
+	pte = mk_pte(pte_pfn(pte), r->vm_flags, is_zero_pte(pte));
+	entry_write(slot, pte);
+	prot = pte_host_prot(pte);
+	if (r->end == addr && r->prot == prot) {
+		r->end = addr + PAGE_SIZE;
+		return;
+	}
+	prot_run_flush(r);
+	r->start = addr;
+	r->end = addr + PAGE_SIZE;
+	r->prot = prot;
+}
+
 /*
  * Rewrite the PTEs of [@start, @end) for @vma's (new) flags, then the host
  * mirror, one call per run of present pages with the same protection.
@@ -826,74 +873,37 @@ static void prot_run_flush(struct prot_run *r)
 int change_protection(struct mm_struct *mm, struct vm_area_struct *vma,
 		      unsigned long start, unsigned long end)
 {
-	struct prot_run r = { 0 };
+	struct prot_run r = { .vm_flags = vma->vm_flags };
 
-	for (unsigned long a = start; a < end;) {
-		unsigned long tend = (a & PMD_MASK) + PMD_SIZE;
-		pteval_t *pt = pte_table(mm, a, NULL);
-
-		if (tend > end)
-			tend = end;
-		if (!pt) {
-			prot_run_flush(&r);
-			a = tend;
-			continue;
-		}
-		for (; a < tend; a += PAGE_SIZE) {
-			pteval_t *slot = pte_slot(pt, a), pte = entry_read(slot);
-			bool zero;
-			int prot;
-
-			if (!pte_present(pte)) {
-				prot_run_flush(&r);
-				continue;
-			}
-			zero = is_zero_pte(pte);
-			pte = mk_pte(pte_pfn(pte), vma->vm_flags, zero);
-			entry_write(slot, pte);
-			prot = pte_host_prot(pte);
-			if (r.end == a && r.prot == prot) {
-				r.end = a + PAGE_SIZE;
-				continue;
-			}
-			prot_run_flush(&r);
-			r.start = a;
-			r.end = a + PAGE_SIZE;
-			r.prot = prot;
-		}
-	}
+	for_each_pte_slot(mm, start, end, protect_one, &r);
 	prot_run_flush(&r);
 	return r.err;
 }
 
+static void mlock_one(unsigned long addr, pteval_t pte, void *ctx)
+{
+	bool lock = *(bool *)ctx;
+	struct page *page;
+
+	(void)addr;
+	if (is_zero_pte(pte))
+		return;
+	page = page_of(pte_pfn(pte));
+	if (lock == (bool)PageFlag(page, PG_mlocked))
+		return;
+	if (lock) {
+		SetPageFlag(page, PG_mlocked);
+		count_vm_event(UNEVICTABLE_PGMLOCKED);
+	} else {
+		ClearPageFlag(page, PG_mlocked);
+		count_vm_event(UNEVICTABLE_PGMUNLOCKED);
+	}
+	mod_zone_page_state(page_zone(page), NR_MLOCK, lock ? 1 : -1);
+}
+
 void mlock_range(struct mm_struct *mm, unsigned long start, unsigned long end, bool lock)
 {
-	for (unsigned long a = start; a < end;) {
-		unsigned long tend = (a & PMD_MASK) + PMD_SIZE;
-		pteval_t *pt = pte_table(mm, a, NULL);
-
-		if (tend > end)
-			tend = end;
-		for (; pt && a < tend; a += PAGE_SIZE) {
-			pteval_t pte = entry_read(pte_slot(pt, a));
-			struct page *page;
-
-			if (!pte_present(pte) || is_zero_pte(pte))
-				continue;
-			page = page_of(pte_pfn(pte));
-			if (lock == (bool)PageFlag(page, PG_mlocked))
-				continue;
-			if (lock) {
-				SetPageFlag(page, PG_mlocked);
-				count_vm_event(UNEVICTABLE_PGMLOCKED);
-			} else {
-				ClearPageFlag(page, PG_mlocked);
-				count_vm_event(UNEVICTABLE_PGMUNLOCKED);
-			}
-			mod_zone_page_state(page_zone(page), NR_MLOCK, lock ? 1 : -1);
-		}
-		a = tend;
-	}
+	walk_ptes(mm, start, end, mlock_one, &lock);
 }
 
 /* ---- The fault entry ----------------------------------------------------- */

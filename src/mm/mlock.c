@@ -45,18 +45,12 @@ static int do_mlock(const void *addr, size_t len, bool lock, const char *fn)
 	}
 	if (end == start)
 		return 0;
-	if (!syscall_enter(fn))
+	mm = syscall_enter(fn);
+	if (!mm)
 		return -1;
-	mm = current_mm;
-	down_write(&mm->mmap_lock);
 	err = vma_apply(mm, start, end, mlock_one, &lock);
-	up_write(&mm->mmap_lock);
-	syscall_exit(mm);
-	if (err) {
-		arch_set_errno(err == -EFAULT ? EAGAIN : -err);
-		return -1;
-	}
-	return 0;
+	/* Populating may fail for want of memory: mlock's EAGAIN. */
+	return syscall_exit(mm, err == -EFAULT ? -EAGAIN : err);
 }
 
 int mmk_mlock(const void *addr, size_t len)

@@ -373,22 +373,30 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long en
 
 /* ---- The system calls -------------------------------------------------------- */
 
-bool syscall_enter(const char *fn)
+struct mm_struct *syscall_enter(const char *fn)
 {
-	if (unlikely(!machine_booted || !current_mm)) {
+	struct mm_struct *mm = current_mm;
+
+	if (unlikely(!machine_booted || !mm)) {
 		__not_booted(fn);
 		arch_set_errno(ENODEV);
-		return false;
+		return NULL;
 	}
 	arch_signals_block();
-	return true;
+	down_write(&mm->mmap_lock);
+	return mm;
 }
 
-void syscall_exit(struct mm_struct *mm)
+int syscall_exit(struct mm_struct *mm, int err)
 {
+	up_write(&mm->mmap_lock);
 	if (__atomic_load_n(&mm->nr_reserve, __ATOMIC_RELAXED) < FAULT_RESERVE)
 		fault_reserve_refill(mm);
 	arch_signals_unblock();
+	if (!err)
+		return 0;
+	arch_set_errno(-err);
+	return -1;
 }
 
 /*
@@ -486,19 +494,14 @@ void *mmk_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		arch_set_errno(err);
 		return (void *)-1;
 	}
-	if (!syscall_enter(__func__))
+	mm = syscall_enter(__func__);
+	if (!mm)
 		return (void *)-1;
-	mm = current_mm;
 	if (unlikely(!arch_fault_installed()))
 		warn_handler_replaced();
-	down_write(&mm->mmap_lock);
 	ret = do_mmap(mm, (unsigned long)addr, alen, prot, flags);
-	up_write(&mm->mmap_lock);
-	syscall_exit(mm);
-	if (ret < 0) {
-		arch_set_errno((int)-ret);
+	if (syscall_exit(mm, ret < 0 ? (int)ret : 0))
 		return (void *)-1;
-	}
 	return (void *)ret;
 }
 
@@ -507,29 +510,17 @@ int mmk_munmap(void *addr, size_t len)
 	struct mm_struct *mm;
 	unsigned long start = (unsigned long)addr;
 	unsigned long alen = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	int err;
 
 	if ((start & ~PAGE_MASK) || !len || !alen) {
 		arch_set_errno(EINVAL);
 		return -1;
 	}
-	if (!syscall_enter(__func__))
+	mm = syscall_enter(__func__);
+	if (!mm)
 		return -1;
-	mm = current_mm;
-	if (start < mm->user_lo || start + alen > mm->user_hi || start + alen < start) {
-		syscall_exit(mm);
-		arch_set_errno(EINVAL);
-		return -1;
-	}
-	down_write(&mm->mmap_lock);
-	err = do_munmap(mm, start, start + alen);
-	up_write(&mm->mmap_lock);
-	syscall_exit(mm);
-	if (err) {
-		arch_set_errno(-err);
-		return -1;
-	}
-	return 0;
+	if (start < mm->user_lo || start + alen > mm->user_hi || start + alen < start)
+		return syscall_exit(mm, -EINVAL);
+	return syscall_exit(mm, do_munmap(mm, start, start + alen));
 }
 
 /* Linux's brk(): the heap VMA grows and shrinks with the break. */
@@ -566,10 +557,9 @@ void *mmk_sbrk(intptr_t increment)
 	unsigned long old, new;
 	int err = 0;
 
-	if (!syscall_enter(__func__))
+	mm = syscall_enter(__func__);
+	if (!mm)
 		return (void *)-1;
-	mm = current_mm;
-	down_write(&mm->mmap_lock);
 	old = mm->brk;
 	new = old + (unsigned long)increment;
 	if (increment < 0 ? new > old || new < mm->start_brk
@@ -579,12 +569,8 @@ void *mmk_sbrk(intptr_t increment)
 		err = do_brk(mm, old, new);
 	if (!err)
 		mm->brk = new;
-	up_write(&mm->mmap_lock);
-	syscall_exit(mm);
-	if (err) {
-		arch_set_errno(ENOMEM);
+	if (syscall_exit(mm, err ? -ENOMEM : 0))
 		return (void *)-1;
-	}
 	return (void *)old;
 }
 

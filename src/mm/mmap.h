@@ -196,10 +196,14 @@ int vma_walk(struct mm_struct *mm, unsigned long start, unsigned long end,
 /* Overcommit accounting (Linux's heuristic mode): 0 or -ENOMEM. */
 int vm_account(struct mm_struct *mm, unsigned long pages);
 void vm_unaccount(struct mm_struct *mm, unsigned long pages);
-/* A user-memory system call: async signals blocked, the machine booted.
- * Returns false (errno set) if not booted. */
-bool syscall_enter(const char *fn);
-void syscall_exit(struct mm_struct *mm);
+/*
+ * A user-memory system call runs between these two: async signals blocked
+ * and mmap_lock held for writing. syscall_enter() returns the mm, or NULL
+ * with errno set when no machine is booted; syscall_exit() undoes it and
+ * turns @err (0 or -errno) into the host's convention: 0, or -1 with errno.
+ */
+struct mm_struct *syscall_enter(const char *fn);
+int syscall_exit(struct mm_struct *mm, int err);
 
 /* ---- memory.c --------------------------------------------------------------- */
 

@@ -34,7 +34,6 @@ int mmk_mprotect(void *addr, size_t len, int prot)
 	struct mm_struct *mm;
 	unsigned long start = (unsigned long)addr, end;
 	unsigned long alen = (len + PAGE_SIZE - 1) & PAGE_MASK, vm;
-	int err;
 
 	if ((start & ~PAGE_MASK) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
 	    (len && !alen)) {
@@ -48,18 +47,10 @@ int mmk_mprotect(void *addr, size_t len, int prot)
 	}
 	if (!alen)
 		return 0;
-	if (!syscall_enter(__func__))
-		return -1;
-	mm = current_mm;
 	vm = ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
 	     ((prot & PROT_EXEC) ? VM_EXEC : 0);
-	down_write(&mm->mmap_lock);
-	err = vma_apply(mm, start, end, mprotect_one, &vm);
-	up_write(&mm->mmap_lock);
-	syscall_exit(mm);
-	if (err) {
-		arch_set_errno(-err);
+	mm = syscall_enter(__func__);
+	if (!mm)
 		return -1;
-	}
-	return 0;
+	return syscall_exit(mm, vma_apply(mm, start, end, mprotect_one, &vm));
 }
