@@ -140,10 +140,16 @@ static void fault_free_frame(struct mm_struct *mm, struct fault_ctx *fc, struct 
 		__free_page(page);
 }
 
+/*
+ * Tables below the top level count in the mm's VmPTE (Linux's
+ * mm_pgtables_bytes(), which leaves the PGD out); every table, the PGD
+ * too, counts in PageTables.
+ */
 static void pt_account(struct mm_struct *mm, struct page *page, int sign)
 {
 	mod_node_page_state(node_data0, NR_PAGETABLE, sign);
-	atomic_fetch_add(&mm->pgtables_bytes, sign * (long)PAGE_SIZE);
+	if (pfn_of(page) != mm->pgd)
+		atomic_fetch_add(&mm->pgtables_bytes, sign * (long)PAGE_SIZE);
 	if (sign > 0)
 		SetPageFlag(page, PG_table);
 	else
@@ -276,8 +282,8 @@ int pgtable_init(struct mm_struct *mm)
 
 	if (!page)
 		return -ENOMEM;
-	pt_account(mm, page, 1);
 	mm->pgd = pfn_of(page);
+	pt_account(mm, page, 1);
 	return 0;
 }
 
@@ -692,6 +698,9 @@ static int handle_pte_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 	pteval_t pte;
 	int ret;
 
+	/* Counted here, as Linux's handle_mm_fault() does: populating
+	 * (MAP_POPULATE, mlock, MADV_POPULATE_*) counts too. */
+	count_vm_event(PGFAULT);
 	if (!pt)
 		return FAULT_OOM;
 	*next = (addr & PAGE_MASK) + PAGE_SIZE;
@@ -731,7 +740,7 @@ int populate_range(struct mm_struct *mm, struct vm_area_struct *vma,
 	unsigned long addr = start;
 
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
-		return 0;	/* PROT_NONE: nothing to populate, as in Linux */
+		return -EFAULT;	/* PROT_NONE: GUP refuses it, as in Linux */
 	if (write && !(vma->vm_flags & VM_WRITE))
 		write = false;
 	while (addr < end) {
@@ -850,7 +859,10 @@ static void protect_one(unsigned long addr, pteval_t *slot, void *ctx)
 		prot_run_flush(r);
 		return;
 	}
-	pte = mk_pte(pte_pfn(pte), r->vm_flags, is_zero_pte(pte));
+	/* Linux's pte_modify(): new permissions, the same dirty and
+	 * accessed bits. */
+	pte = (mk_pte(pte_pfn(pte), r->vm_flags, is_zero_pte(pte)) &
+	       ~(_PAGE_DIRTY | _PAGE_ACCESSED)) | (pte & (_PAGE_DIRTY | _PAGE_ACCESSED));
 	entry_write(slot, pte);
 	prot = pte_host_prot(pte);
 	if (r->end == addr && r->prot == prot) {
@@ -918,7 +930,6 @@ enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags)
 	int ret;
 
 	fc.atomic = arch_this_thread.locks_held || arch_this_thread.preempt_count;
-	count_vm_event(PGFAULT);
 	if (fc.atomic)
 		atomic_fetch_add(&fault_stats.atomic, 1);
 	down_read(&mm->mmap_lock);

@@ -27,8 +27,17 @@ static int mlock_one(struct mm_struct *mm, struct vm_area_struct *vma, void *ctx
 		mm->locked_vm += lock ? pages : -pages;
 		mlock_range(mm, vma->vm_start, vma->vm_end, lock);
 	}
-	if (lock)
-		return populate_range(mm, vma, vma->vm_start, vma->vm_end, true);
+	if (lock) {
+		/* Linux's __mlock_posix_error_return(): a range that cannot
+		 * be faulted in (PROT_NONE, a host refusal) is ENOMEM, a lack
+		 * of memory EAGAIN. The VMA stays locked either way. */
+		int err = populate_range(mm, vma, vma->vm_start, vma->vm_end, true);
+
+		if (err == -EFAULT)
+			return -ENOMEM;
+		if (err == -ENOMEM)
+			return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -40,7 +49,7 @@ static int do_mlock(const void *addr, size_t len, bool lock, const char *fn)
 	int err;
 
 	if (end < start || (unsigned long)addr + len < (unsigned long)addr) {
-		arch_set_errno(ENOMEM);
+		arch_set_errno(EINVAL);		/* the range wraps */
 		return -1;
 	}
 	if (end == start)
@@ -49,8 +58,7 @@ static int do_mlock(const void *addr, size_t len, bool lock, const char *fn)
 	if (!mm)
 		return -1;
 	err = vma_apply(mm, start, end, mlock_one, &lock);
-	/* Populating may fail for want of memory: mlock's EAGAIN. */
-	return syscall_exit(mm, err == -EFAULT ? -EAGAIN : err);
+	return syscall_exit(mm, err);
 }
 
 int mmk_mlock(const void *addr, size_t len)

@@ -482,7 +482,7 @@ void *mmk_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		err = EINVAL;
 	else if ((flags & MAP_TYPE) != MAP_PRIVATE)
 		err = EINVAL;			/* shared anonymous memory: not yet */
-	else if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+	else if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
 		err = EINVAL;
 	else if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && ((uintptr_t)addr & ~PAGE_MASK))
 		err = EINVAL;

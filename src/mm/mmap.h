@@ -32,6 +32,9 @@
 /* The system calls' flags and advice are the host's, Linux's uapi values
  * (<sys/mman.h>, through the public header). */
 #include <mmkit/mman.h>
+#ifndef PROT_SEM
+#define PROT_SEM	0x8	/* accepted and ignored, as on x86 */
+#endif
 
 #define PAGE_ALIGN(x)	(((x) + PAGE_SIZE - 1) & PAGE_MASK)
 

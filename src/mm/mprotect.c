@@ -35,7 +35,7 @@ int mmk_mprotect(void *addr, size_t len, int prot)
 	unsigned long start = (unsigned long)addr, end;
 	unsigned long alen = (len + PAGE_SIZE - 1) & PAGE_MASK, vm;
 
-	if ((start & ~PAGE_MASK) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
+	if ((start & ~PAGE_MASK) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) ||
 	    (len && !alen)) {
 		arch_set_errno(EINVAL);
 		return -1;
