@@ -6,6 +6,7 @@
  *   mmkit report NAME [--boot CMDLINE]   one /proc-style report, exactly
  *   mmkit check [--boot CMDLINE]         a short self-test and mmk_check()
  *   mmkit slabtop [--idle] [--boot CMDLINE]  the slab caches, slabtop-style
+ *   mmkit maps [--boot CMDLINE]          the process's mappings, what backs them
  *   mmkit help | --help
  *
  * Exit status: 0 done, 1 a check or claim failed or the machine could not
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include <mmkit/linux.h>
+#include <mmkit/mman.h>
 
 #include "mmkit_cli.h"
 
@@ -28,6 +30,7 @@ static const char *const report_names[] = {
 	"buddyinfo", "pagetypeinfo", "zoneinfo", "meminfo", "vmstat", "extfrag",
 	"slabinfo", "vmallocinfo", "swaps", "iomem",
 	"self/status", "self/smaps_rollup", "self/maps",
+	"mm_faults",	/* mmkit's own: the user-memory fault counters */
 };
 #define NR_REPORT_NAMES (sizeof(report_names) / sizeof(report_names[0]))
 
@@ -44,7 +47,9 @@ static void usage(FILE *f)
 		"                                tested live with its evidence and a verdict\n"
 		"  report NAME [--boot CMDLINE]  boot, print one /proc-style report exactly, stop\n"
 		"                                (buddyinfo, pagetypeinfo, zoneinfo, meminfo,\n"
-		"                                vmstat, slabinfo, extfrag)\n"
+		"                                vmstat, slabinfo, vmallocinfo, iomem, extfrag,\n"
+		"                                self/maps, self/smaps_rollup, self/status, and\n"
+		"                                mmkit's own mm_faults)\n"
 		"  check [--boot CMDLINE]        boot, run a short allocation self-test, then the\n"
 		"                                invariant checker; prints OK or the problems\n"
 		"  slabtop [--idle] [--boot CMDLINE]\n"
@@ -60,6 +65,15 @@ static void usage(FILE *f)
 		"                                and 1000 objects of a cache of its own\n"
 		"                                (mmkit_demo_node, 200 bytes, SLAB_HWCACHE_ALIGN).\n"
 		"                                --idle: the machine as booted, no workload\n"
+		"  maps [--boot CMDLINE]         the simulated process's mappings as self/maps\n"
+		"                                lists them, with the kB each one has on frames\n"
+		"                                and on the zero page (followed page by page),\n"
+		"                                checked against self/status and smaps_rollup.\n"
+		"                                A workload makes them first: a 100 KiB heap\n"
+		"                                (sbrk, all written); 64 MiB mapped as malloc\n"
+		"                                maps big blocks, all of it read, its first\n"
+		"                                quarter written, its last MiB made read-only;\n"
+		"                                256 KiB with MAP_LOCKED; 64 KiB of PROT_NONE\n"
 		"  help, --help                  this text\n"
 		"\n"
 		"CMDLINE is a kernel command line of space separated options; the default\n"
@@ -341,6 +355,174 @@ static int cmd_check(int argc, char **argv)
 	return 0;
 }
 
+/* ---- mmkit maps -------------------------------------------------------- */
+
+#define MAPS_NAME_COL	73	/* where Linux's maps puts a mapping's name */
+
+struct maps_workload {
+	void *heap;
+	size_t heap_len;
+	struct { char *addr; size_t len; } map[3];
+};
+
+static void *anon_map(size_t len, int prot, int flags)
+{
+	void *p = mmk_mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The mappings of the help text; deterministic. 0 or -1 (errno set). */
+static int maps_workload(struct maps_workload *w)
+{
+	const size_t big = 64UL << 20;
+	volatile const char *r;
+	char *p;
+
+	w->heap_len = 100 << 10;
+	w->heap = mmk_sbrk((intptr_t)w->heap_len);
+	if (w->heap == (void *)-1) {
+		w->heap = NULL;
+		return -1;
+	}
+	memset(w->heap, 0x5a, w->heap_len);
+
+	p = w->map[0].addr = anon_map(big, PROT_READ | PROT_WRITE, 0);
+	if (!p)
+		return -1;
+	w->map[0].len = big;
+	r = p;
+	for (size_t off = 0; off < big; off += PAGE_SIZE)
+		(void)r[off];			/* the zero page */
+	for (size_t off = 0; off < big / 4; off += PAGE_SIZE)
+		p[off] = 1;			/* frames */
+	if (mmk_mprotect(p + big - (1UL << 20), 1UL << 20, PROT_READ))
+		return -1;
+
+	w->map[1].addr = anon_map(256 << 10, PROT_READ | PROT_WRITE, MAP_LOCKED);
+	if (!w->map[1].addr)
+		return -1;
+	w->map[1].len = 256 << 10;
+	w->map[2].addr = anon_map(64 << 10, PROT_NONE, 0);
+	if (!w->map[2].addr)
+		return -1;
+	w->map[2].len = 64 << 10;
+	return 0;
+}
+
+static void maps_workload_end(struct maps_workload *w)
+{
+	for (int i = 0; i < 3; i++)
+		if (w->map[i].addr)
+			mmk_munmap(w->map[i].addr, w->map[i].len);
+	if (w->heap)
+		mmk_sbrk(-(intptr_t)w->heap_len);
+}
+
+/* One field of self/status or smaps_rollup in kB, -1 if missing. */
+static long long report_kb(const char *name, const char *key)
+{
+	char *text;
+	long long kb;
+
+	if (report_read(name, &text, "mmkit maps"))
+		return -1;
+	kb = meminfo_kb(text, key);
+	free(text);
+	return kb;
+}
+
+/*
+ * The maps report, one row per line, with each mapping's pages followed:
+ * on a frame (resident), on the zero page, or on nothing yet. Then the
+ * totals beside self/status and smaps_rollup, which count the same thing
+ * from the kernel's side: they must agree.
+ */
+static int show_maps_view(void)
+{
+	unsigned long zero = mmk_zero_pfn(), tot_kb = 0, tot_rss = 0, tot_zero = 0;
+	long long vmsize, vmrss, rss;
+	const char *p;
+	char line[256], *text;
+	int bad = 0;
+
+	if (report_read("self/maps", &text, "mmkit maps"))
+		return 1;
+	printf("%-25s %9s %9s %9s  %-4s  %s\n", "Address range", "Kbytes", "RSS", "Zero-page",
+	       "Perm", "Mapping");
+	for (p = next_line(text, line, sizeof(line)); p; p = next_line(p, line, sizeof(line))) {
+		unsigned long start, end, kb, rss_kb = 0, zero_kb = 0;
+		char perms[5];
+		const char *name = strlen(line) > MAPS_NAME_COL ? line + MAPS_NAME_COL : "[anon]";
+
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3) {
+			printf("mmkit maps: cannot parse the maps line \"%s\"\n", line);
+			bad++;
+			continue;
+		}
+		for (unsigned long a = start; a < end; a += PAGE_SIZE) {
+			long pfn = mmk_follow_pfn((const void *)a);
+
+			if (pfn < 0)
+				continue;
+			if ((unsigned long)pfn == zero)
+				zero_kb += PAGE_SIZE >> 10;
+			else
+				rss_kb += PAGE_SIZE >> 10;
+		}
+		kb = (end - start) >> 10;
+		printf("%012lx-%012lx %9lu %9lu %9lu  %-4s  %s\n", start, end, kb, rss_kb, zero_kb,
+		       perms, name);
+		tot_kb += kb;
+		tot_rss += rss_kb;
+		tot_zero += zero_kb;
+	}
+	free(text);
+	printf("%-25s %9lu %9lu %9lu\n", "total kB", tot_kb, tot_rss, tot_zero);
+
+	vmsize = report_kb("self/status", "VmSize");
+	vmrss = report_kb("self/status", "VmRSS");
+	rss = report_kb("self/smaps_rollup", "Rss");
+	printf("\nself/status: VmSize %lld kB, VmRSS %lld kB, VmLck %lld kB, VmPTE %lld kB; "
+	       "smaps_rollup: Rss %lld kB, Locked %lld kB\n",
+	       vmsize, vmrss, report_kb("self/status", "VmLck"), report_kb("self/status", "VmPTE"),
+	       rss, report_kb("self/smaps_rollup", "Locked"));
+	if (vmsize != (long long)tot_kb || vmrss != (long long)tot_rss || rss != (long long)tot_rss) {
+		printf("PROBLEM: the pages followed (%lu kB mapped, %lu kB on frames) and the reports disagree\n",
+		       tot_kb, tot_rss);
+		bad++;
+	} else {
+		printf("The frames followed page by page add up to VmRSS and to smaps_rollup's Rss;\n"
+		       "pages only read sit on the one zero page (pfn %lu) and count in neither.\n",
+		       zero);
+	}
+	return bad ? 1 : 0;
+}
+
+static int cmd_maps(int argc, char **argv)
+{
+	struct maps_workload w = { 0 };
+	const char *boot;
+	int nr, err;
+
+	err = parse_args(argc, argv, &boot, NULL, 0, &nr, NULL);
+	if (err)
+		return err;
+	err = cli_boot(boot);
+	if (err)
+		return err;
+	printf("mmkit maps: %s\n\n", mmk_boot_cmdline());
+	if (maps_workload(&w)) {
+		printf("mmkit maps: the workload failed: %s\n", strerror(errno));
+		err = 1;
+	} else {
+		err = show_maps_view();
+	}
+	maps_workload_end(&w);
+	mmk_shutdown();
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
@@ -366,5 +548,7 @@ int main(int argc, char **argv)
 
 		return err ? err : cmd_slabtop(boot, idle);
 	}
+	if (!strcmp(cmd, "maps"))
+		return cmd_maps(argc - 2, argv + 2);
 	return bad_usage("unknown command '%s'", cmd);
 }

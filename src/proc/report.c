@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * mmk_report(): the table of /proc-style reports, by the name of the Linux
- * file each one reproduces. A report whose subsystem is not built yet
- * (swaps, self/status, self/smaps_rollup, self/maps) is simply not in the
- * table, so it answers -ENOENT like any unknown name.
+ * file each one reproduces ("self/..." for /proc/self/...), plus mmkit's
+ * own mm_faults. A report whose subsystem is not built yet (swaps) is
+ * simply not in the table, so it answers -ENOENT like any unknown name.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +24,11 @@ static const struct proc_report {
 	{ "iomem",		proc_iomem_show },
 	/* debugfs extfrag/unusable_index, then extfrag/extfrag_index */
 	{ "extfrag",		proc_extfrag_show },
+	{ "self/maps",		proc_pid_maps_show },
+	{ "self/smaps_rollup",	proc_pid_smaps_rollup_show },
+	{ "self/status",	proc_pid_status_show },
+	/* mmkit's: the user-memory fault path's counters */
+	{ "mm_faults",		proc_mm_faults_show },
 };
 
 int mmk_report(const char *name, FILE *out)
