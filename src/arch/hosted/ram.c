@@ -280,7 +280,7 @@ static void walk_maps_line(const char *line, uint64_t lo, uint64_t hi, ino_t ram
 		return;
 	if (p[0] == 'r') prot |= ARCH_PROT_READ;
 	if (p[1] == 'w') prot |= ARCH_PROT_WRITE;
-	p += 5;
+	p += 4;				/* "rwxp" */
 	if (*p++ != ' ' || !parse_hex(&p, &off) || *p++ != ' ')
 		return;
 	while (*p && *p != ' ')		/* dev major:minor */
