@@ -15,8 +15,9 @@
  * This file holds the tour and chapter 1 (the buddy allocator);
  * demo_kmalloc.c holds chapter 2 (kmalloc and the slab allocator),
  * demo_vmalloc.c chapter 3 (vmalloc), demo_dma.c chapter 4 (DMA, CMA and
- * interrupt context). Later issues add chapters (user memory, swap) as new
- * rows of the table.
+ * interrupt context), demo_user.c chapter 5 (user memory: demand paging
+ * and the zero page). Later issues add chapters (swap) as new rows of the
+ * table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -812,7 +813,8 @@ static const struct chapter chapters[] = {
 	{ "kmalloc and the slab allocator", chapter_kmalloc },
 	{ "vmalloc", chapter_vmalloc },
 	{ "DMA, boot-time reservation and interrupt context", chapter_dma },
-	/* Later issues: user memory, swap. */
+	{ "User memory: demand paging and the zero page", chapter_user },
+	/* Later issues: swap. */
 };
 
 int cmd_demo(const char *cmdline)

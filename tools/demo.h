@@ -8,7 +8,7 @@
  * demo.c holds the tour and chapter 1; demo_kmalloc.c holds chapter 2,
  * demo_vmalloc.c chapter 3 (which fragments memory once more, for vmalloc),
  * demo_dma.c chapter 4 (DMA, CMA and interrupt context, on memory
- * fragmented once more).
+ * fragmented once more), demo_user.c chapter 5 (user memory).
  */
 #ifndef MMKIT_DEMO_H
 #define MMKIT_DEMO_H
@@ -79,5 +79,6 @@ int chapter_buddy(struct demo *d);
 int chapter_kmalloc(struct demo *d);
 int chapter_vmalloc(struct demo *d);
 int chapter_dma(struct demo *d);
+int chapter_user(struct demo *d);
 
 #endif
