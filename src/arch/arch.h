@@ -111,6 +111,10 @@ void arch_heavy_barrier(void);
  */
 int arch_ram_init(uint64_t bytes, uint64_t align, void **base);
 void arch_ram_exit(void);
+/* Fill the host's page tables of the direct map for [@phys, @phys + @len)
+ * in one call, where the kernel is about to write all of it (a frame only
+ * ever mapped elsewhere would otherwise cost one host fault per page). */
+void arch_ram_prefault(uint64_t phys, size_t len);
 
 /* ---- Kernel virtual ranges and page-table writes ----------------------- */
 

@@ -141,8 +141,9 @@ bool memblock_is_reserved(unsigned long pfn);
 /* ---- The page allocator (page_alloc.c, mm_init.c) -------------------- */
 
 int free_area_init(void);		/* zones, mem_map, pcp: at boot */
-/* Bit n set once frame n has been allocated since boot (page_alloc.c). */
-extern _Atomic unsigned long *frames_used;
+/* Bit n set once frame n has been allocated since boot, and once the
+ * direct map has been faulted in for it (page_alloc.c). */
+extern _Atomic unsigned long *frames_used, *frames_mapped;
 void __free_pages_core(struct page *page, unsigned int order);
 void init_per_zone_wmark_min(void);
 void setup_per_zone_wmarks(void);

@@ -66,8 +66,10 @@ int free_area_init(void)
 					 "per-cpu vm events");
 	frames_used = memblock_alloc_named((max_pfn + 63) / 64 * sizeof(*frames_used), 64,
 					   "frames-used bitmap");
+	frames_mapped = memblock_alloc_named((max_pfn + 63) / 64 * sizeof(*frames_mapped), 64,
+					     "frames-mapped bitmap");
 	if (!node_data0 || !mem_map || !pageblock_types || !pcp || !vm_event_states ||
-	    !frames_used) {
+	    !frames_used || !frames_mapped) {
 		pr_err("mmkit: mem=%lluK is too small for the kernel's own metadata\n",
 		       (unsigned long long)(boot_params.mem >> 10));
 		return -12;	/* -ENOMEM */

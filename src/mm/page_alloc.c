@@ -969,8 +969,43 @@ static void prep_compound_page(struct page *page, unsigned int order)
  * Nothing writes to a free frame (no page poisoning), so the rule holds.
  * After the first round, the bit test is one load; the atomic OR happens
  * once per 64 frames at most.
+ *
+ * A frame first used as user memory is mapped by the host only at its
+ * user address, not in the direct map; the first time it is cleared
+ * afterwards, each page would take a host fault in the direct map. So
+ * frames_mapped has a bit per frame set once the direct map has it, and
+ * a run to clear that lacks it is filled in with one host call first.
  */
-_Atomic unsigned long *frames_used;
+_Atomic unsigned long *frames_used, *frames_mapped;
+
+/* Set the bits of [@pfn, @pfn + @nr) in @map; were they all set already? */
+static bool test_and_set_bits(_Atomic unsigned long *map, unsigned long pfn, unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+	bool all = true;
+
+	while (pfn < end) {
+		_Atomic unsigned long *w = &map[pfn / 64];
+		unsigned long bit = pfn % 64, n = 64 - bit, mask;
+
+		if (n > end - pfn)
+			n = end - pfn;
+		mask = (n == 64 ? ~0UL : ((1UL << n) - 1)) << bit;
+		if ((atomic_load_explicit(w, memory_order_relaxed) & mask) != mask) {
+			atomic_fetch_or_explicit(w, mask, memory_order_relaxed);
+			all = false;
+		}
+		pfn += n;
+	}
+	return all;
+}
+
+static void clear_frames(unsigned long pfn, unsigned long nr)
+{
+	if (!test_and_set_bits(frames_mapped, pfn, nr) && nr > 1)
+		arch_ram_prefault((uint64_t)pfn << PAGE_SHIFT, nr << PAGE_SHIFT);
+	memset(pfn_to_virt(pfn), 0, nr << PAGE_SHIFT);
+}
 
 static void prep_frames(unsigned long pfn, unsigned long nr, bool zero)
 {
@@ -995,7 +1030,7 @@ static void prep_frames(unsigned long pfn, unsigned long nr, bool zero)
 				if (used && !run++)
 					run_start = p + i;
 				if (!used && run) {
-					memset(pfn_to_virt(run_start), 0, run << PAGE_SHIFT);
+					clear_frames(run_start, run);
 					run = 0;
 				}
 			}
@@ -1003,7 +1038,7 @@ static void prep_frames(unsigned long pfn, unsigned long nr, bool zero)
 		p += n;
 	}
 	if (run)
-		memset(pfn_to_virt(run_start), 0, run << PAGE_SHIFT);
+		clear_frames(run_start, run);
 }
 
 static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp, int mt)

@@ -104,6 +104,16 @@ void arch_ram_exit(void)
 	ram_fd = -1;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void arch_ram_prefault(uint64_t phys, size_t len)
+{
+	if (phys + len <= ram_bytes)
+		(void)madvise((char *)ram_base + phys, len, MADV_POPULATE_WRITE);
+}
+
 /* For the DMA device: the bus is the memfd itself. */
 int hosted_ram_fd(void);
 uint64_t hosted_ram_bytes(void);
