@@ -315,6 +315,14 @@ int main(void)
 	CHECK(strstr(r.out, " : cma\n") != NULL, "the CMA area's iomem line is shown:\n%s", r.out);
 	CHECK(strstr(r.out, "exhausted machine dropped 0 of 272 packets") != NULL,
 	      "the mempool run dropped nothing:\n%s", r.out);
+	/* Chapter 5: user memory. */
+	CHECK(strstr(r.out, "Chapter 5. User memory: demand paging and the zero page") != NULL,
+	      "chapter 5 runs:\n%s", r.out);
+	verdict_holds(r.out, "mapped and none of it backed");
+	verdict_holds(r.out, "pages read zeros from one frame");
+	verdict_holds(r.out, "RSS grew by exactly the quarter written");
+	verdict_holds(r.out, "RSS back to");
+	verdict_holds(r.out, "took its 16 frames at the");
 	CHECK(count(r.out, "CLAIM FAILS") == (timed_fails ? 1 : 0), "no claim fails:\n%s", r.out);
 	done(&r);
 
