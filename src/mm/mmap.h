@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "internal.h"
 #include "../lib/rbtree.h"
@@ -243,7 +244,7 @@ enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags);
 
 /* ---- The checker (mmap_check.c) --------------------------------------------- */
 
-long mm_check(void);
+long mm_check(FILE *out);
 
 #pragma GCC visibility pop
 

@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "vmalloc.h"
 #include "cma.h"
+#include "mmap.h"
 #include "slab.h"
 
 struct checker {
@@ -256,6 +257,7 @@ long mmk_check(FILE *out)
 	c.problems += slab_check(out);
 	c.problems += vmalloc_check(out);
 	c.problems += cma_check(out);
+	c.problems += mm_check(out);
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);
 	return c.problems;
