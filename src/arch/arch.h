@@ -45,6 +45,8 @@ struct arch_thread {
 	 * taken by a signal handler that interrupted this thread inside the
 	 * kernel sees it non-zero and must not take those locks again. */
 	unsigned int locks_held;
+	unsigned int alloc_locks;	/* of those, the page allocator's */
+	bool alloc_exit_work;		/* run alloc_locks_exit_work() at 0 */
 	unsigned int signals_blocked;	/* arch_signals_block() depth */
 };
 #define ARCH_IRQS_OFF	0x80000000u

@@ -60,6 +60,29 @@ static inline void down_read(struct rw_semaphore *sem)
 	}
 }
 
+/*
+ * A reader that must not wait behind a queued writer: a page fault taken
+ * in a signal handler that interrupted this thread while it held kernel
+ * locks. A writer that only waits may be waiting for a reader that needs
+ * those very locks; a writer that holds the lock never waits for a kernel
+ * lock (mmap.c defers its allocations and frees), so waiting for it ends.
+ */
+static inline void down_read_nowait_writer(struct rw_semaphore *sem)
+{
+	unsigned int spins = 0;
+
+	for (;;) {
+		unsigned int c = atomic_load_explicit(&sem->count, memory_order_relaxed);
+
+		if (!(c & RWSEM_WRITER) &&
+		    atomic_compare_exchange_weak_explicit(&sem->count, &c, c + 1,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return;
+		rwsem_wait(&spins);
+	}
+}
+
 static inline void up_read(struct rw_semaphore *sem)
 {
 	atomic_fetch_sub_explicit(&sem->count, 1, memory_order_release);
@@ -90,6 +113,18 @@ static inline void down_write(struct rw_semaphore *sem)
 static inline void up_write(struct rw_semaphore *sem)
 {
 	atomic_fetch_and_explicit(&sem->count, ~RWSEM_WRITER, memory_order_release);
+}
+
+/* Turn a write hold into a read hold, letting no writer in between. */
+static inline void downgrade_write(struct rw_semaphore *sem)
+{
+	unsigned int c = atomic_load_explicit(&sem->count, memory_order_relaxed);
+
+	while (!atomic_compare_exchange_weak_explicit(&sem->count, &c,
+						      (c & RWSEM_WAITING) + 1,
+						      memory_order_release,
+						      memory_order_relaxed))
+		;
 }
 
 static inline bool rwsem_is_locked(struct rw_semaphore *sem)

@@ -45,11 +45,15 @@ static inline void spin_lock(spinlock_t *lock)
 
 static inline bool spin_trylock(spinlock_t *lock)
 {
-	if (!atomic_load_explicit(&lock->locked, memory_order_relaxed) &&
-	    !atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire)) {
-		arch_this_thread.locks_held++;
+	if (atomic_load_explicit(&lock->locked, memory_order_relaxed))
+		return false;
+	/* Counted before it is held, as in spin_lock(). */
+	arch_this_thread.locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (!atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire))
 		return true;
-	}
+	atomic_signal_fence(memory_order_seq_cst);
+	arch_this_thread.locks_held--;
 	return false;
 }
 

@@ -41,9 +41,10 @@ static int madvise_one(struct mm_struct *mm, struct vm_area_struct *vma,
 		return 0;
 	case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE:
+		/* Checked here, populated once the hold is a read hold. */
 		if (!(vma->vm_flags & VM_ACCESS_FLAGS) || (write && !(vma->vm_flags & VM_WRITE)))
 			return -EINVAL;
-		return populate_range(mm, vma, start, end, write);
+		return 0;
 	}
 	return 0;
 }
@@ -91,5 +92,7 @@ int mmk_madvise(void *addr, size_t len, int advice)
 		err = vma_apply(mm, start, end, madvise_thp, &m);
 	else
 		err = vma_walk(mm, start, end, madvise_one, &m);
+	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
+		request_populate(mm, start, end, advice == MADV_POPULATE_WRITE, POPULATE_MADVISE);
 	return syscall_exit(mm, err);
 }

@@ -52,11 +52,16 @@
  * program's signal handler interrupted. The rest of the kernel (kmalloc,
  * the page allocator) can be interrupted, and a program's handler may then
  * touch user memory: the fault finds arch_this_thread.locks_held (or the
- * preempt count) non-zero and runs in atomic mode: no page allocator, no
- * large folios; page tables and a single frame come from a small per-mm
- * reserve of zeroed frames, refilled by the next ordinary fault. The slab
- * fast paths' locks are not counted (cpu_owner_trylock), so nothing here
- * may use the slab allocator.
+ * preempt count) non-zero and runs in atomic mode: single pages only, from
+ * the page allocator with GFP_ATOMIC if the thread holds none of its locks
+ * (alloc_locks), else from a small per-mm reserve of zeroed frames that
+ * the next ordinary fault or system call refills. It takes mmap_lock for
+ * reading without waiting behind a queued writer (a writer may wait for a
+ * reader that needs the very locks this thread holds), and a writer never
+ * waits for a kernel lock while it holds mmap_lock (mmap.c defers its
+ * frees and allocations), so the wait ends. The slab fast paths' locks
+ * are not counted (cpu_owner_trylock), so nothing here may use the slab
+ * allocator.
  */
 #include <errno.h>
 #include <string.h>
@@ -78,7 +83,8 @@ struct fault_stat fault_stats;
 /* ---- Page-table pages --------------------------------------------------- */
 
 struct fault_ctx {
-	bool atomic;		/* the thread holds kernel locks: no allocator */
+	bool atomic;		/* the thread holds kernel locks */
+	bool alloc_ok;		/* but none of the page allocator's */
 };
 
 static struct page *reserve_take(struct mm_struct *mm)
@@ -102,13 +108,13 @@ static void reserve_put(struct mm_struct *mm, struct page *page)
 	}
 	spin_unlock(&mm->reserve_lock);
 	if (page)
-		__free_page(page);	/* cannot happen: taken frames have room */
+		__free_page(page);	/* one the allocator gave in atomic mode */
 }
 
-void fault_reserve_refill(struct mm_struct *mm)
+void fault_reserve_refill(struct mm_struct *mm, gfp_t gfp)
 {
 	while (__atomic_load_n(&mm->nr_reserve, __ATOMIC_RELAXED) < FAULT_RESERVE) {
-		struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+		struct page *page = alloc_page(gfp | __GFP_ZERO | __GFP_NOWARN);
 
 		if (!page)
 			return;
@@ -124,18 +130,51 @@ void fault_reserve_drain(struct mm_struct *mm)
 		__free_page(page);
 }
 
-/* A frame for @fc: the page allocator, or the reserve in atomic mode. */
+/*
+ * A fault that had to take from the reserve while its thread held the page
+ * allocator's locks asks for a refill when the thread leaves the last of
+ * them: the thread then holds none of the allocator's locks, so GFP_ATOMIC
+ * allocations are safe, whatever other kernel locks it holds.
+ */
+void alloc_locks_exit_work(void)
+{
+	struct mm_struct *mm = current_mm;
+
+	arch_this_thread.alloc_exit_work = false;
+	if (!mm)
+		return;
+	/* The reserve's lock is only ever taken with signals blocked. */
+	arch_signals_block();
+	fault_reserve_refill(mm, GFP_ATOMIC);
+	arch_signals_unblock();
+}
+
+/*
+ * A frame for @fc. In atomic mode the thread may hold any kernel lock but
+ * the page allocator's (then GFP_ATOMIC: no reclaim, which takes other
+ * locks), or the allocator's too (then only the reserve will do).
+ */
 static struct page *fault_alloc_frame(struct mm_struct *mm, struct fault_ctx *fc, gfp_t gfp)
 {
-	if (fc->atomic)
-		return reserve_take(mm);
-	return alloc_page(gfp | __GFP_ZERO);
+	struct page *page;
+
+	if (!fc->atomic)
+		return alloc_page(gfp | __GFP_ZERO);
+	if (fc->alloc_ok) {
+		page = alloc_page(GFP_ATOMIC | __GFP_ZERO | __GFP_NOWARN |
+				  (gfp & __GFP_MOVABLE));
+		if (page)
+			return page;
+	} else {
+		arch_this_thread.alloc_exit_work = true;
+	}
+	return reserve_take(mm);
 }
 
 static void fault_free_frame(struct mm_struct *mm, struct fault_ctx *fc, struct page *page)
 {
 	if (fc->atomic)
-		reserve_put(mm, page);
+		reserve_put(mm, page);	/* frees it if full: then alloc_ok */
 	else
 		__free_page(page);
 }
@@ -295,13 +334,15 @@ static bool table_empty(const pteval_t *tbl)
 	return true;
 }
 
+/* Clear @slot and free its table: under mmap_lock for writing, so the
+ * frame waits until the lock is dropped. */
 static void free_table(struct mm_struct *mm, pteval_t *slot)
 {
 	struct page *page = page_of(pte_pfn(*slot));
 
 	entry_write(slot, 0);
 	pt_account(mm, page, -1);
-	__free_page(page);
+	defer_free_frames(mm, pfn_of(page), 1);
 }
 
 /*
@@ -501,9 +542,11 @@ static void report_host_refusal(unsigned long addr, unsigned long len, int err)
 
 static void report_fault_oom(unsigned long addr, bool atomic)
 {
-	if (atomic)
-		pr_err("mmkit: page fault at %#lx in atomic context (a signal handler interrupted the kernel) and the fault reserve is empty: sending SIGBUS\n",
-		       addr);
+	if (atomic) {
+		pr_err("mmkit: page fault at %#lx in atomic context (a signal handler interrupted the kernel holding %u of its locks, %u of them the page allocator's; preempt count %#x) and the fault reserve is empty: sending SIGBUS\n",
+		       addr, arch_this_thread.locks_held, arch_this_thread.alloc_locks,
+		       arch_this_thread.preempt_count);
+	}
 	else
 		pr_err("Out of memory: no frame for the page fault at %#lx in %s[%d]; mmkit has no OOM killer yet: sending SIGBUS\n",
 		       addr, arch_current_comm(), arch_current_pid());
@@ -763,6 +806,7 @@ int populate_range(struct mm_struct *mm, struct vm_area_struct *vma,
 /* ---- Unmapping ------------------------------------------------------------- */
 
 struct zap_batch {
+	struct mm_struct *mm;
 	unsigned long run_pfn, run_len;	/* frames waiting to be freed */
 	long frames, zeros;
 	bool leak;			/* the host kept access: free nothing */
@@ -771,7 +815,7 @@ struct zap_batch {
 static void zap_flush(struct zap_batch *zb)
 {
 	if (zb->run_len)
-		free_frame_run(zb->run_pfn, zb->run_len);
+		defer_free_frames(zb->mm, zb->run_pfn, zb->run_len);
 	zb->run_len = 0;
 }
 
@@ -805,7 +849,7 @@ static void zap_one(unsigned long addr, pteval_t *slot, void *ctx)
 
 void zap_page_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct zap_batch zb = { 0 };
+	struct zap_batch zb = { .mm = mm };
 	int err;
 
 	if (start >= end)
@@ -929,10 +973,15 @@ enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags)
 	unsigned long next;
 	int ret;
 
-	fc.atomic = arch_this_thread.locks_held || arch_this_thread.preempt_count;
+	fc.atomic = arch_this_thread.locks_held || arch_this_thread.alloc_locks ||
+		    arch_this_thread.preempt_count;
+	fc.alloc_ok = !arch_this_thread.alloc_locks;
 	if (fc.atomic)
 		atomic_fetch_add(&fault_stats.atomic, 1);
-	down_read(&mm->mmap_lock);
+	if (fc.atomic)
+		down_read_nowait_writer(&mm->mmap_lock);
+	else
+		down_read(&mm->mmap_lock);
 	vma = find_vma(mm, addr);
 	if (!vma || addr < vma->vm_start) {
 		up_read(&mm->mmap_lock);
@@ -951,8 +1000,11 @@ enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags)
 	}
 	ret = handle_pte_fault(mm, vma, addr & PAGE_MASK, write, &fc, &next);
 	up_read(&mm->mmap_lock);
-	if (!fc.atomic && __atomic_load_n(&mm->nr_reserve, __ATOMIC_RELAXED) < FAULT_RESERVE / 2)
-		fault_reserve_refill(mm);
+	/* Top the reserve up whenever the page allocator may be used: in
+	 * atomic mode too, when the thread holds none of its locks. */
+	if ((!fc.atomic || fc.alloc_ok) &&
+	    __atomic_load_n(&mm->nr_reserve, __ATOMIC_RELAXED) < FAULT_RESERVE)
+		fault_reserve_refill(mm, fc.atomic ? GFP_ATOMIC : GFP_KERNEL);
 
 	switch (ret) {
 	case FAULT_OOM:

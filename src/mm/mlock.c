@@ -27,17 +27,6 @@ static int mlock_one(struct mm_struct *mm, struct vm_area_struct *vma, void *ctx
 		mm->locked_vm += lock ? pages : -pages;
 		mlock_range(mm, vma->vm_start, vma->vm_end, lock);
 	}
-	if (lock) {
-		/* Linux's __mlock_posix_error_return(): a range that cannot
-		 * be faulted in (PROT_NONE, a host refusal) is ENOMEM, a lack
-		 * of memory EAGAIN. The VMA stays locked either way. */
-		int err = populate_range(mm, vma, vma->vm_start, vma->vm_end, true);
-
-		if (err == -EFAULT)
-			return -ENOMEM;
-		if (err == -ENOMEM)
-			return -EAGAIN;
-	}
 	return 0;
 }
 
@@ -58,6 +47,12 @@ static int do_mlock(const void *addr, size_t len, bool lock, const char *fn)
 	if (!mm)
 		return -1;
 	err = vma_apply(mm, start, end, mlock_one, &lock);
+	/* Populated once the hold is a read hold; a range that cannot be
+	 * faulted in (PROT_NONE, a host refusal) fails ENOMEM, a lack of
+	 * memory EAGAIN, and the VMAs stay locked either way (Linux's
+	 * __mlock_posix_error_return()). */
+	if (lock)
+		request_populate(mm, start, end, true, POPULATE_MLOCK);
 	return syscall_exit(mm, err);
 }
 

@@ -137,19 +137,99 @@ static void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 	mm->map_count--;
 }
 
-static struct vm_area_struct *vma_alloc(void)
+/* ---- Work deferred past the write hold -------------------------------------- */
+
+/*
+ * Holding mmap_lock for writing, a system call must never wait for a lock
+ * of the slab or page allocator: a thread interrupted inside the allocator
+ * may be faulting in its signal handler, waiting for mmap_lock (memory.c).
+ * So VMAs are taken from spares allocated before the lock, and VMAs,
+ * frames and page tables freed under it wait on lists until it is
+ * dropped; populating (which allocates) runs after the hold is downgraded
+ * to a read hold, as Linux's mm_populate() runs after mmap_write_unlock().
+ */
+static struct vm_area_struct *vma_alloc(struct mm_struct *mm)
 {
-	return kmem_cache_zalloc(vm_area_cachep, GFP_KERNEL);
+	struct vm_area_struct *vma = NULL;
+
+	spin_lock(&mm->spare_lock);
+	if (mm->nr_vma_spare)
+		vma = mm->vma_spare[--mm->nr_vma_spare];
+	spin_unlock(&mm->spare_lock);
+	if (vma)
+		memset(vma, 0, sizeof(*vma));
+	return vma;
 }
 
-static void vma_free(struct vm_area_struct *vma)
+static void vma_free(struct mm_struct *mm, struct vm_area_struct *vma)
 {
-	kmem_cache_free(vm_area_cachep, vma);
+	vma->vm_next = mm->vma_dead;
+	mm->vma_dead = vma;
+}
+
+/* Fill the spares, with no lock held. */
+static void vma_spares_fill(struct mm_struct *mm)
+{
+	while (__atomic_load_n(&mm->nr_vma_spare, __ATOMIC_RELAXED) < VMA_SPARES) {
+		struct vm_area_struct *vma = kmem_cache_alloc(vm_area_cachep, GFP_KERNEL);
+
+		if (!vma)
+			return;
+		spin_lock(&mm->spare_lock);
+		if (mm->nr_vma_spare < VMA_SPARES) {
+			mm->vma_spare[mm->nr_vma_spare++] = vma;
+			vma = NULL;
+		}
+		spin_unlock(&mm->spare_lock);
+		if (vma) {
+			kmem_cache_free(vm_area_cachep, vma);
+			return;
+		}
+	}
+}
+
+void defer_free_frames(struct mm_struct *mm, unsigned long pfn, unsigned long nr)
+{
+	struct page *page = page_of(pfn);
+
+	page->private = nr;
+	list_add_tail(&page->lru, &mm->pages_dead);
+}
+
+void request_populate(struct mm_struct *mm, unsigned long start, unsigned long end,
+		      bool write, enum populate_mode mode)
+{
+	mm->populate = (struct populate_req){ start, end, write, mode };
+}
+
+static int populate_one(struct mm_struct *mm, struct vm_area_struct *vma,
+			unsigned long start, unsigned long end, void *ctx)
+{
+	return populate_range(mm, vma, start, end, ((struct populate_req *)ctx)->write);
+}
+
+/* Free what a write hold left behind (taken off the mm under the hold). */
+static void free_deferred(struct vm_area_struct *vmas, struct list_head *pages)
+{
+	while (vmas) {
+		struct vm_area_struct *next = vmas->vm_next;
+
+		kmem_cache_free(vm_area_cachep, vmas);
+		vmas = next;
+	}
+	while (!list_empty(pages)) {
+		struct page *page = list_entry(pages->next, struct page, lru);
+		unsigned long nr = page->private;
+
+		list_del(&page->lru);
+		page->private = 0;
+		free_frame_run(pfn_of(page), nr);
+	}
 }
 
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr)
 {
-	struct vm_area_struct *new = vma_alloc();
+	struct vm_area_struct *new = vma_alloc(mm);
 
 	if (!new)
 		return -ENOMEM;
@@ -176,7 +256,7 @@ static struct vm_area_struct *vma_merge_neighbours(struct mm_struct *mm,
 		unsigned long end = next->vm_end;
 
 		vma_unlink(mm, next);
-		vma_free(next);
+		vma_free(mm, next);
 		vma->vm_end = end;
 		vma_gap_update(vma->vm_next);
 	}
@@ -184,7 +264,7 @@ static struct vm_area_struct *vma_merge_neighbours(struct mm_struct *mm,
 		unsigned long end = vma->vm_end;
 
 		vma_unlink(mm, vma);
-		vma_free(vma);
+		vma_free(mm, vma);
 		prev->vm_end = end;
 		vma_gap_update(prev->vm_next);
 		vma = prev;
@@ -365,7 +445,7 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long en
 		if (vma->vm_flags & VM_ACCOUNT)
 			vm_unaccount(mm, (vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
 		vma_unlink(mm, vma);
-		vma_free(vma);
+		vma_free(mm, vma);
 	}
 	free_pgtables(mm, start, end);
 	return 0;
@@ -383,15 +463,43 @@ struct mm_struct *syscall_enter(const char *fn)
 		return NULL;
 	}
 	arch_signals_block();
+	vma_spares_fill(mm);
 	down_write(&mm->mmap_lock);
 	return mm;
 }
 
 int syscall_exit(struct mm_struct *mm, int err)
 {
-	up_write(&mm->mmap_lock);
+	struct populate_req pr = mm->populate;
+	struct vm_area_struct *vmas = mm->vma_dead;
+	struct list_head pages;
+
+	/* Take the deferred work off the mm while the hold keeps it ours. */
+	mm->populate.mode = POPULATE_NONE;
+	mm->vma_dead = NULL;
+	INIT_LIST_HEAD(&pages);
+	if (!list_empty(&mm->pages_dead)) {
+		pages = mm->pages_dead;
+		pages.next->prev = &pages;
+		pages.prev->next = &pages;
+		INIT_LIST_HEAD(&mm->pages_dead);
+	}
+	if (!err && pr.mode != POPULATE_NONE && pr.end > pr.start) {
+		int perr;
+
+		downgrade_write(&mm->mmap_lock);
+		perr = vma_walk(mm, pr.start, pr.end, populate_one, &pr);
+		up_read(&mm->mmap_lock);
+		if (pr.mode == POPULATE_MLOCK)	/* __mlock_posix_error_return() */
+			err = perr == -EFAULT ? -ENOMEM : perr == -ENOMEM ? -EAGAIN : perr;
+		else if (pr.mode == POPULATE_MADVISE)
+			err = perr;
+	} else {
+		up_write(&mm->mmap_lock);
+	}
+	free_deferred(vmas, &pages);
 	if (__atomic_load_n(&mm->nr_reserve, __ATOMIC_RELAXED) < FAULT_RESERVE)
-		fault_reserve_refill(mm);
+		fault_reserve_refill(mm, GFP_KERNEL);
 	arch_signals_unblock();
 	if (!err)
 		return 0;
@@ -449,7 +557,7 @@ static long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	err = do_munmap(mm, addr, addr + len);
 	if (err)
 		goto unaccount;
-	vma = vma_alloc();
+	vma = vma_alloc(mm);
 	if (!vma) {
 		err = -ENOMEM;
 		goto unaccount;
@@ -460,8 +568,8 @@ static long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	vma_link(mm, vma);
 	vma_account(mm, vma, 1);
 	vma = vma_merge_neighbours(mm, vma);
-	if (flags & (MAP_POPULATE | MAP_LOCKED))
-		(void)populate_range(mm, vma, addr, addr + len, true);	/* as Linux: errors ignored */
+	if (flags & (MAP_POPULATE | MAP_LOCKED))	/* as Linux: errors ignored */
+		request_populate(mm, addr, addr + len, true, POPULATE_IGNORE);
 	return (long)addr;
 unaccount:
 	if (vm_flags & VM_ACCOUNT)
@@ -537,7 +645,7 @@ static int do_brk(struct mm_struct *mm, unsigned long old, unsigned long new)
 		return -ENOMEM;
 	if (vm_account(mm, (new_top - old_top) >> PAGE_SHIFT))
 		return -ENOMEM;
-	vma = vma_alloc();
+	vma = vma_alloc(mm);
 	if (!vma) {
 		vm_unaccount(mm, (new_top - old_top) >> PAGE_SHIFT);
 		return -ENOMEM;
@@ -634,6 +742,8 @@ int mm_user_init(void)
 	mm->start_brk = mm->brk = mm->user_lo;
 	for (int i = 0; i < PTL_HASH; i++)
 		spin_lock_init(&mm->ptl[i]);
+	spin_lock_init(&mm->spare_lock);
+	INIT_LIST_HEAD(&mm->pages_dead);
 	spin_lock_init(&mm->reserve_lock);
 	if (pgtable_init(mm)) {
 		arch_vrange_release(base, USER_RANGE);
@@ -642,7 +752,7 @@ int mm_user_init(void)
 		goto nomem;
 	}
 	zero_pfn = page_to_pfn(zero);
-	fault_reserve_refill(mm);
+	fault_reserve_refill(mm, GFP_KERNEL);
 	__atomic_store_n(&current_mm, mm, __ATOMIC_RELEASE);
 	return 0;
 nomem:
@@ -668,6 +778,10 @@ void mm_user_exit(void)
 	up_write(&mm->mmap_lock);
 	arch_signals_unblock();
 	pgtable_exit(mm);
+	while (mm->nr_vma_spare)
+		vma_free(mm, mm->vma_spare[--mm->nr_vma_spare]);
+	free_deferred(mm->vma_dead, &mm->pages_dead);
+	mm->vma_dead = NULL;
 	fault_reserve_drain(mm);
 	__free_page(pfn_to_page(zero_pfn));
 	zero_pfn = 0;

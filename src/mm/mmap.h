@@ -116,7 +116,16 @@ static inline unsigned long pte_pfn(pteval_t pte)
 /* ---- The process ---------------------------------------------------------- */
 
 #define PTL_HASH	64	/* PTE locks, hashed by PTE table */
-#define FAULT_RESERVE	16	/* zeroed frames for faults in atomic context */
+#define VMA_SPARES	4	/* VMAs one system call may need: splits, a new one */
+
+/* Populating a system call asks for, done after mmap_lock is downgraded. */
+enum populate_mode { POPULATE_NONE, POPULATE_IGNORE, POPULATE_MLOCK, POPULATE_MADVISE };
+struct populate_req {
+	unsigned long start, end;
+	bool write;
+	enum populate_mode mode;
+};
+#define FAULT_RESERVE	128	/* zeroed frames for faults in atomic context */
 
 struct mm_struct {
 	struct rw_semaphore mmap_lock;	/* VMAs: faults read, syscalls write */
@@ -139,6 +148,19 @@ struct mm_struct {
 	unsigned long committed;	/* pages this mm counts in Committed_AS */
 
 	spinlock_t ptl[PTL_HASH];	/* PTE locks */
+
+	/*
+	 * A holder of mmap_lock for writing never waits for a kernel lock
+	 * (a fault in atomic context may hold it and wait for mmap_lock):
+	 * VMAs come from spares filled before the lock is taken, and what
+	 * is freed waits on these lists until it is dropped (syscall_exit).
+	 */
+	spinlock_t spare_lock;
+	unsigned int nr_vma_spare;
+	struct vm_area_struct *vma_spare[VMA_SPARES];
+	struct vm_area_struct *vma_dead;	/* chained by vm_next */
+	struct list_head pages_dead;	/* runs: head page's lru, private = count */
+	struct populate_req populate;
 
 	/* Frames for faults taken while the thread held kernel locks. */
 	spinlock_t reserve_lock;
@@ -197,6 +219,12 @@ int vma_walk(struct mm_struct *mm, unsigned long start, unsigned long end,
 	     int (*fn)(struct mm_struct *mm, struct vm_area_struct *vma,
 		       unsigned long start, unsigned long end, void *ctx),
 	     void *ctx);
+/* Free @nr frames at @pfn once mmap_lock is released (write holders). */
+void defer_free_frames(struct mm_struct *mm, unsigned long pfn, unsigned long nr);
+/* Ask the running system call to populate [@start, @end) after it drops
+ * to a read hold of mmap_lock. */
+void request_populate(struct mm_struct *mm, unsigned long start, unsigned long end,
+		      bool write, enum populate_mode mode);
 /* Overcommit accounting (Linux's heuristic mode): 0 or -ENOMEM. */
 int vm_account(struct mm_struct *mm, unsigned long pages);
 void vm_unaccount(struct mm_struct *mm, unsigned long pages);
@@ -218,7 +246,8 @@ int vma_host_prot(unsigned long vm_flags);
  * lock; the caller holds mmap_lock. */
 int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 		    unsigned long addr, bool write, unsigned long *next);
-/* Populate [@start, @end) of @vma; 0 or -errno. */
+/* Populate [@start, @end) of @vma (mmap_lock held for reading, never for
+ * writing: this allocates); 0 or -errno. */
 int populate_range(struct mm_struct *mm, struct vm_area_struct *vma,
 		   unsigned long start, unsigned long end, bool write);
 /* Unmap every page of [@start, @end) and free the frames (mmap_lock held
@@ -238,7 +267,7 @@ void walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end,
 	       void (*fn)(unsigned long addr, pteval_t pte, void *ctx), void *ctx);
 int pgtable_init(struct mm_struct *mm);
 void pgtable_exit(struct mm_struct *mm);
-void fault_reserve_refill(struct mm_struct *mm);
+void fault_reserve_refill(struct mm_struct *mm, gfp_t gfp);
 void fault_reserve_drain(struct mm_struct *mm);
 enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags);
 

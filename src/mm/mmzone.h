@@ -158,6 +158,60 @@ static inline unsigned long zone_managed_pages(struct zone *z)
 #define high_wmark_pages(z) ((z)->_watermark[WMARK_HIGH] + (z)->watermark_boost)
 #define wmark_pages(z, i)   ((z)->_watermark[i] + (z)->watermark_boost)
 
+/*
+ * zone->lock and the per-CPU page lists' locks also count in
+ * arch_this_thread.alloc_locks: a page fault in a signal handler that
+ * interrupted this thread may still use the page allocator when the thread
+ * holds none of them (memory.c).
+ */
+void alloc_locks_exit_work(void);
+
+static inline void alloc_locks_enter(void)
+{
+	arch_this_thread.alloc_locks++;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Leaving the allocator's last lock: work a fault left for then (memory.c). */
+static inline void alloc_locks_exit(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	if (!--arch_this_thread.alloc_locks &&
+	    __builtin_expect(arch_this_thread.alloc_exit_work, 0))
+		alloc_locks_exit_work();
+}
+
+/*
+ * Counted from just before the lock is taken (a signal handler in between
+ * must see it), but not while waiting for it: a thread that waits may be
+ * interrupted many times, and its handlers' faults may use the allocator
+ * then (they wait for the same holder).
+ */
+static inline void zone_lock(struct zone *zone)
+{
+	for (unsigned int spins = 0;;) {
+		alloc_locks_enter();
+		if (__builtin_expect(spin_trylock(&zone->lock), 1))
+			return;
+		atomic_signal_fence(memory_order_seq_cst);
+		arch_this_thread.alloc_locks--;
+		while (spin_is_locked(&zone->lock)) {
+			if (++spins < 256) {
+				arch_cpu_relax();
+			} else {
+				arch_yield();
+				spins = 0;
+			}
+		}
+	}
+}
+
+static inline void zone_unlock(struct zone *zone)
+{
+	spin_unlock(&zone->lock);
+	alloc_locks_exit();
+}
+
 #pragma GCC visibility pop
 
 #endif

@@ -278,10 +278,10 @@ static void __free_one_page(struct page *page, unsigned long pfn,
 static void free_one_page(struct zone *zone, struct page *page,
 			  unsigned long pfn, unsigned int order)
 {
-	spin_lock(&zone->lock);
+	zone_lock(zone);
 	__free_one_page(page, pfn, zone, order, get_pageblock_migratetype(pfn));
 	zone->free_pages_locked += 1UL << order;
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 }
 
 /* Boot: hand a block memblock did not keep to the buddy allocator. */
@@ -292,9 +292,9 @@ void __free_pages_core(struct page *page, unsigned int order)
 
 	atomic_fetch_add_explicit(&zone->managed_pages, 1L << order,
 				  memory_order_relaxed);
-	spin_lock(&zone->lock);
+	zone_lock(zone);
 	__free_one_page(page, pfn, zone, order, get_pageblock_migratetype(pfn));
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 }
 
 /* ---- Allocation from the buddy lists (zone->lock held) ---------------- */
@@ -519,7 +519,7 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 {
 	int i;
 
-	spin_lock(&zone->lock);
+	zone_lock(zone);
 	for (i = 0; i < count; i++) {
 		struct page *page = __rmqueue(zone, order, mt);
 
@@ -529,7 +529,7 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		page->pg_order = (uint8_t)order;
 		list_add_tail(&page->lru, list);
 	}
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	return i;
 }
 
@@ -539,6 +539,7 @@ static inline struct per_cpu_pages *pcp_lock(struct zone *zone, bool *owner)
 {
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[arch_smp_processor_id()];
 
+	alloc_locks_enter();
 	*owner = cpu_lock(&pcp->cl);
 	return pcp;
 }
@@ -546,6 +547,7 @@ static inline struct per_cpu_pages *pcp_lock(struct zone *zone, bool *owner)
 static inline void pcp_unlock(struct per_cpu_pages *pcp, bool owner)
 {
 	cpu_unlock(&pcp->cl, owner);
+	alloc_locks_exit();
 }
 
 /* Give @count pages from @pcp back to the buddy lists, oldest first,
@@ -557,7 +559,7 @@ static void free_pcppages_bulk(struct zone *zone, int count,
 
 	if (count > pcp->count)
 		count = pcp->count;
-	spin_lock(&zone->lock);
+	zone_lock(zone);
 	while (count > 0) {
 		struct list_head *list;
 		unsigned int tries = 0;
@@ -582,7 +584,7 @@ static void free_pcppages_bulk(struct zone *zone, int count,
 					get_pageblock_migratetype(pfn));
 		} while (count > 0 && !list_empty(list));
 	}
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 }
 
 static struct page *rmqueue_pcplist(struct zone *zone, unsigned int order, int mt)
@@ -643,10 +645,12 @@ static void drain_zone_pages_cpu(struct zone *zone, int cpu)
 {
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
+	alloc_locks_enter();
 	cpu_lock_remote(&pcp->cl);
 	if (pcp->count)
 		free_pcppages_bulk(zone, pcp->count, pcp);
 	cpu_unlock_remote(&pcp->cl);
+	alloc_locks_exit();
 }
 
 void mmk_drain_all_pages(struct zone *only)
@@ -777,14 +781,14 @@ void setup_per_zone_wmarks(void)
 		unsigned long tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
 		unsigned long scale = managed * 10 / 10000;	/* watermark_scale_factor */
 
-		spin_lock(&zone->lock);
+		zone_lock(zone);
 		zone->_watermark[WMARK_MIN] = tmp;
 		tmp = (tmp >> 2) > scale ? (tmp >> 2) : scale;
 		zone->watermark_boost = 0;
 		zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + tmp;
 		zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_LOW] + tmp;
 		zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_HIGH] + tmp;
-		spin_unlock(&zone->lock);
+		zone_unlock(zone);
 	}
 	calculate_totalreserve_pages();
 }
@@ -881,12 +885,12 @@ static void reserve_highatomic_pageblock(struct page *page, struct zone *zone)
 	max = (max + pageblock_nr_pages - 1) & ~(pageblock_nr_pages - 1);
 	if (zone->nr_reserved_highatomic >= max)
 		return;
-	spin_lock(&zone->lock);
+	zone_lock(zone);
 	mt = get_pageblock_migratetype(pfn);
 	if (zone->nr_reserved_highatomic < max && migratetype_is_mergeable(mt) &&
 	    pageblock_in_zone(zone, pfn, &start, &end))
 		move_freepages_block(zone, start, end, mt, MIGRATE_HIGHATOMIC);
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 }
 
 /* Memory is short: give reserved pageblocks back to ordinary use. */
@@ -897,7 +901,7 @@ static bool unreserve_highatomic_pageblock(const struct alloc_context *ac)
 
 		if (!zone->nr_reserved_highatomic)
 			continue;
-		spin_lock(&zone->lock);
+		zone_lock(zone);
 		for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
 			struct page *page = get_page_from_free_area(
 				&zone->free_area[o], MIGRATE_HIGHATOMIC);
@@ -916,10 +920,10 @@ static bool unreserve_highatomic_pageblock(const struct alloc_context *ac)
 			} else {
 				continue;
 			}
-			spin_unlock(&zone->lock);
+			zone_unlock(zone);
 			return true;
 		}
-		spin_unlock(&zone->lock);
+		zone_unlock(zone);
 	}
 	return false;
 }
@@ -931,7 +935,7 @@ static struct page *rmqueue_buddy(struct zone *zone, unsigned int order,
 {
 	struct page *page = NULL;
 
-	spin_lock(&zone->lock);
+	zone_lock(zone);
 	if (alloc_flags & ALLOC_HIGHATOMIC)
 		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
 	if (!page) {
@@ -943,7 +947,7 @@ static struct page *rmqueue_buddy(struct zone *zone, unsigned int order,
 	}
 	if (page)
 		zone->alloc_pages_locked += 1UL << order;
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	return page;
 }
 

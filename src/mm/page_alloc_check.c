@@ -246,13 +246,15 @@ long mmk_check(FILE *out)
 		return -1;
 	for_each_populated_zone(zone) {
 		c.zone = zone;
+		alloc_locks_enter();
 		cpu_lock_remote_all(&zone->per_cpu_pageset[0].cl,
 				    sizeof(struct per_cpu_pages), NR_CPUS);
-		spin_lock(&zone->lock);
+		zone_lock(zone);
 		check_zone(&c);
-		spin_unlock(&zone->lock);
+		zone_unlock(zone);
 		cpu_unlock_remote_all(&zone->per_cpu_pageset[0].cl,
 				      sizeof(struct per_cpu_pages), NR_CPUS);
+		alloc_locks_exit();
 	}
 	c.problems += slab_check(out);
 	c.problems += vmalloc_check(out);

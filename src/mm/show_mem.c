@@ -76,7 +76,7 @@ void show_free_areas(void)
 		int n = snprintf(line, sizeof(line), "Node 0 %s: ", zone->name);
 		unsigned long total = 0;
 
-		spin_lock(&zone->lock);
+		zone_lock(zone);
 		for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
 			unsigned long nr = zone->free_area[o].nr_free;
 			char types[MIGRATE_TYPES + 1];
@@ -93,7 +93,7 @@ void show_free_areas(void)
 			types[t] = '\0';
 			n += snprintf(line + n, sizeof(line) - (size_t)n, "(%s) ", types);
 		}
-		spin_unlock(&zone->lock);
+		zone_unlock(zone);
 		pr_warn("%s= %lukB\n", line, K(total));
 	}
 

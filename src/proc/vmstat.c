@@ -26,9 +26,9 @@ static void walk_zones_in_node(FILE *m, struct pglist_data *pgdat, bool populate
 
 		if (populated_only && !populated_zone(zone))
 			continue;
-		spin_lock(&zone->lock);
+		zone_lock(zone);
 		print(m, pgdat, zone);
-		spin_unlock(&zone->lock);
+		zone_unlock(zone);
 	}
 }
 
