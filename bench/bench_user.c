@@ -333,18 +333,6 @@ static bool target_line(int s, int k, double target, const char *what)
 	return ok;
 }
 
-static double loadavg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
 
 static void host_thp(char *buf, size_t len)
 {
@@ -409,7 +397,7 @@ int main(int argc, char **argv)
 	       "           time (a host minor fault each); warm = a third time, every host\n"
 	       "           page-table entry present: the steady state of real RAM\n");
 	printf("  mmkit:   %s; main thread pinned to one host CPU\n", MEM);
-	printf("  load:    1-minute load average %.2f at start\n\n", loadavg());
+	printf("  load:    1-minute load average %.2f at start\n\n", bench_loadavg());
 	fflush(stdout);
 
 	for (int r = 0; r < rounds; r++)
@@ -434,7 +422,7 @@ int main(int argc, char **argv)
 		target_line(s, K_READ_COLD, TARGET_READ, "read-touch, cold");
 	}
 	printf("\ntotal run time %.1f s; 1-minute load average at the end %.2f\n",
-	       (bench_now_ns() - t_start) / 1e9, loadavg());
+	       (bench_now_ns() - t_start) / 1e9, bench_loadavg());
 	free(pfn_uses);
 	return 0;
 }

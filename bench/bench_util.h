@@ -213,4 +213,19 @@ static inline void bench_pin_self(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* The host's 1-minute load average (-1 if unknown): other processes share
+ * these CPUs, and a result is read with it. */
+static inline double bench_loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
 #endif /* MMK_BENCH_UTIL_H */

@@ -593,20 +593,6 @@ static const char *verdict(bool ok)
 	return ok ? "PASS" : "MISS";
 }
 
-/* The host's 1-minute load average: other processes share these CPUs. */
-static double loadavg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_vmalloc [--quick] [--rounds N] [--verbose]\n"
@@ -737,7 +723,7 @@ int main(int argc, char **argv)
 	       "          main thread pinned to one host CPU\n",
 	       mmk_boot_cmdline()[0] ? mmk_boot_cmdline() : "256 MiB");
 	printf("  load:   1-minute load average %.2f at start (other processes on these CPUs)\n\n",
-	       loadavg());
+	       bench_loadavg());
 	fflush(stdout);
 
 	/* 1. Pairs on the unfragmented machine. */
@@ -872,7 +858,7 @@ int main(int argc, char **argv)
 
 	mmk_shutdown();
 	printf("\ntotal run time %.1f s; 1-minute load average at the end %.2f\n",
-	       (bench_now_ns() - t_start) / 1e9, loadavg());
+	       (bench_now_ns() - t_start) / 1e9, bench_loadavg());
 	fflush(stdout);
 	return 0;
 }

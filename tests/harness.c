@@ -474,3 +474,13 @@ void unfragment_memory(void)
 			__free_page(frag_held[i]);
 	frag_nr = 0;
 }
+
+size_t read_nonzero(const void *p, size_t len)
+{
+	const volatile unsigned char *b = p;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < len; i++)
+		bad += b[i] != 0;
+	return bad;
+}

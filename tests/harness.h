@@ -139,6 +139,8 @@ bool names_address(const char *s, const void *p);
 unsigned long vword(size_t i, unsigned long tag);
 void vfill(void *p, size_t bytes, unsigned long tag);
 size_t vcheck(const void *p, size_t bytes, unsigned long tag);
+/* Read every byte of [@p, @p + @len): how many are not zero. */
+size_t read_nonzero(const void *p, size_t len);
 /* One /proc/vmstat counter from mmk_report("vmstat"), -1 if missing. */
 long vmstat_get(const char *name);
 

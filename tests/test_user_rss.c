@@ -96,15 +96,6 @@ static void check_no_faults(const struct snap *a, const char *what)
 	check_faults(a, 0, what);
 }
 
-static size_t read_nonzero(const void *p, size_t len)
-{
-	const volatile unsigned char *b = p;
-	size_t bad = 0;
-
-	for (size_t i = 0; i < len; i++)
-		bad += b[i] != 0;
-	return bad;
-}
 
 /* Every page of [p, p + n pages) has a frame of its own (no zero page). */
 static int pages_with_frames(const unsigned char *p, long n)

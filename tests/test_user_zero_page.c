@@ -52,17 +52,6 @@ static size_t zero_page_dirt(void)
 	return bad;
 }
 
-/* Read every byte of [p, p + len): how many are not zero. */
-static size_t read_nonzero(const void *p, size_t len)
-{
-	const volatile unsigned char *b = p;
-	size_t bad = 0;
-
-	for (size_t i = 0; i < len; i++)
-		bad += b[i] != 0;
-	return bad;
-}
-
 static long pagetable_pages(void)
 {
 	return meminfo_field_kb("PageTables") / 4;
