@@ -102,13 +102,13 @@ static struct page *reserve_take(struct mm_struct *mm)
 static void reserve_put(struct mm_struct *mm, struct page *page)
 {
 	spin_lock(&mm->reserve_lock);
-	if (mm->nr_reserve < FAULT_RESERVE) {
+	if (mm->nr_reserve < FAULT_RESERVE_MAX) {
 		mm->reserve[mm->nr_reserve++] = pfn_of(page);
 		page = NULL;
 	}
 	spin_unlock(&mm->reserve_lock);
 	if (page)
-		__free_page(page);	/* one the allocator gave in atomic mode */
+		__free_page(page);	/* refills stop at FAULT_RESERVE: never reached */
 }
 
 void fault_reserve_refill(struct mm_struct *mm, gfp_t gfp)
@@ -657,6 +657,7 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma,
 		/* Back to no PTEs (the zero PTEs there read the same). */
 		for (unsigned long i = 0; i < n; i++) {
 			entry_write(pte_slot(pt, start + i * PAGE_SIZE), 0);
+			ClearPageFlag(page + i, PG_mlocked);	/* never counted */
 			page_remove_anon(page + i);
 		}
 		arch_vrange_reset((void *)start, size);
@@ -693,8 +694,10 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma,
  * succeeds when retried. If the same address keeps faulting, the mirror
  * is re-made for that page.
  */
-static _Thread_local unsigned long spurious_addr;
-static _Thread_local unsigned int spurious_count;
+static _Thread_local unsigned long spurious_addr
+	__attribute__((tls_model("initial-exec")));
+static _Thread_local unsigned int spurious_count
+	__attribute__((tls_model("initial-exec")));
 
 static int do_present(struct mm_struct *mm,
 		      unsigned long addr, pteval_t *pt, bool write)
@@ -741,9 +744,6 @@ static int handle_pte_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 	pteval_t pte;
 	int ret;
 
-	/* Counted here, as Linux's handle_mm_fault() does: populating
-	 * (MAP_POPULATE, mlock, MADV_POPULATE_*) counts too. */
-	count_vm_event(PGFAULT);
 	if (!pt)
 		return FAULT_OOM;
 	*next = (addr & PAGE_MASK) + PAGE_SIZE;
@@ -765,6 +765,9 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 	struct fault_ctx fc = { .atomic = false };
 	int ret;
 
+	/* Counted once a fault, as Linux's handle_mm_fault() does, so
+	 * populating (MAP_POPULATE, mlock, MADV_POPULATE_*) counts too. */
+	count_vm_event(PGFAULT);
 	do {
 		ret = handle_pte_fault(mm, vma, addr & PAGE_MASK, write, &fc, next);
 	} while (ret == FAULT_RETRY);
@@ -887,8 +890,15 @@ static void prot_run_flush(struct prot_run *r)
 	if (r->end > r->start) {
 		int err = arch_protect((void *)r->start, r->end - r->start, r->prot);
 
-		if (err && !r->err)
-			r->err = err;
+		/* The host would not split its mapping (vm.max_map_count):
+		 * revoke all access instead, which merges and cannot be
+		 * refused, so the host never allows more than the PTEs; the
+		 * next access re-mirrors the page (a spurious fault). */
+		if (err) {
+			arch_vrange_reset((void *)r->start, r->end - r->start);
+			if (!r->err)
+				r->err = err;
+		}
 	}
 	r->start = r->end = 0;
 }
@@ -964,9 +974,9 @@ void mlock_range(struct mm_struct *mm, unsigned long start, unsigned long end, b
 
 /* ---- The fault entry ----------------------------------------------------- */
 
-enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags)
+enum arch_fault_result do_user_fault(struct mm_struct *mm, unsigned long addr,
+				     unsigned int flags)
 {
-	struct mm_struct *mm = current_mm;
 	struct fault_ctx fc;
 	struct vm_area_struct *vma;
 	bool write = flags & ARCH_FAULT_WRITE;
@@ -998,6 +1008,7 @@ enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags)
 		up_read(&mm->mmap_lock);
 		return ARCH_FAULT_SEGV_ACCERR;
 	}
+	count_vm_event(PGFAULT);
 	ret = handle_pte_fault(mm, vma, addr & PAGE_MASK, write, &fc, &next);
 	up_read(&mm->mmap_lock);
 	/* Top the reserve up whenever the page allocator may be used: in
@@ -1018,12 +1029,14 @@ enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags)
 
 static enum arch_fault_result fault_entry(unsigned long addr, unsigned int flags)
 {
+	struct mm_struct *mm = __atomic_load_n(&current_mm, __ATOMIC_ACQUIRE);
+
 	if (vmalloc_addr_in_range(addr)) {
 		vmalloc_fault_report(addr, flags);
 		return ARCH_FAULT_OOPS;
 	}
-	if (current_mm && addr >= current_mm->user_lo && addr < current_mm->user_hi)
-		return do_user_fault(addr, flags);
+	if (mm && addr >= mm->user_lo && addr < mm->user_hi)
+		return do_user_fault(mm, addr, flags);
 	return ARCH_FAULT_NOT_OURS;
 }
 

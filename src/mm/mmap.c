@@ -163,8 +163,16 @@ static struct vm_area_struct *vma_alloc(struct mm_struct *mm)
 
 static void vma_free(struct mm_struct *mm, struct vm_area_struct *vma)
 {
-	vma->vm_next = mm->vma_dead;
-	mm->vma_dead = vma;
+	spin_lock(&mm->spare_lock);
+	if (mm->nr_vma_spare < VMA_SPARES) {
+		mm->vma_spare[mm->nr_vma_spare++] = vma;
+		vma = NULL;
+	}
+	spin_unlock(&mm->spare_lock);
+	if (vma) {
+		vma->vm_next = mm->vma_dead;
+		mm->vma_dead = vma;
+	}
 }
 
 /* Fill the spares, with no lock held. */
@@ -247,12 +255,12 @@ static bool vma_can_merge(const struct vm_area_struct *a, const struct vm_area_s
 }
 
 /* Merge @vma with equal neighbours; returns the VMA that now holds it. */
-static struct vm_area_struct *vma_merge_neighbours(struct mm_struct *mm,
-						  struct vm_area_struct *vma)
+static struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *vma,
+					bool with_next)
 {
 	struct vm_area_struct *next = vma->vm_next, *prev = vma->vm_prev;
 
-	if (vma_can_merge(vma, next)) {
+	if (with_next && vma_can_merge(vma, next)) {
 		unsigned long end = next->vm_end;
 
 		vma_unlink(mm, next);
@@ -296,9 +304,13 @@ int vma_apply(struct mm_struct *mm, unsigned long start, unsigned long end,
 			return -ENOMEM;
 		piece_end = vma->vm_end;
 		err = fn(mm, vma, ctx);
-		vma_merge_neighbours(mm, vma);
-		if (err)
+		/* With the one before only: merging with the next one, not
+		 * yet visited, would have to split it again for no gain. */
+		vma = vma_merge(mm, vma, false);
+		if (err || piece_end >= end) {
+			vma_merge(mm, vma, true);
 			return err;
+		}
 		pos = piece_end;
 	}
 	return 0;
@@ -488,6 +500,10 @@ int syscall_exit(struct mm_struct *mm, int err)
 		int perr;
 
 		downgrade_write(&mm->mmap_lock);
+		/* What MAP_FIXED replaced goes back before populating needs
+		 * memory; freeing under a read hold is allowed. */
+		free_deferred(vmas, &pages);
+		vmas = NULL;
 		perr = vma_walk(mm, pr.start, pr.end, populate_one, &pr);
 		up_read(&mm->mmap_lock);
 		if (pr.mode == POPULATE_MLOCK)	/* __mlock_posix_error_return() */
@@ -536,8 +552,8 @@ static long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	int err;
 
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		if (addr < mm->user_lo || addr + len > mm->user_hi)
-			return -ENOMEM;
+		if (addr < mm->user_lo || addr > mm->user_hi || len > mm->user_hi - addr)
+			return -ENOMEM;		/* beyond TASK_SIZE, as Linux */
 		if ((flags & MAP_FIXED_NOREPLACE) && !range_free(mm, addr, addr + len))
 			return -EEXIST;
 	} else {
@@ -567,7 +583,7 @@ static long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	vma->vm_flags = vm_flags;
 	vma_link(mm, vma);
 	vma_account(mm, vma, 1);
-	vma = vma_merge_neighbours(mm, vma);
+	vma = vma_merge(mm, vma, true);
 	if (flags & (MAP_POPULATE | MAP_LOCKED))	/* as Linux: errors ignored */
 		request_populate(mm, addr, addr + len, true, POPULATE_IGNORE);
 	return (long)addr;
@@ -655,7 +671,7 @@ static int do_brk(struct mm_struct *mm, unsigned long old, unsigned long new)
 	vma->vm_flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
 	vma_link(mm, vma);
 	vma_account(mm, vma, 1);
-	vma_merge_neighbours(mm, vma);
+	vma_merge(mm, vma, true);
 	return 0;
 }
 
@@ -779,7 +795,7 @@ void mm_user_exit(void)
 	arch_signals_unblock();
 	pgtable_exit(mm);
 	while (mm->nr_vma_spare)
-		vma_free(mm, mm->vma_spare[--mm->nr_vma_spare]);
+		kmem_cache_free(vm_area_cachep, mm->vma_spare[--mm->nr_vma_spare]);
 	free_deferred(mm->vma_dead, &mm->pages_dead);
 	mm->vma_dead = NULL;
 	fault_reserve_drain(mm);

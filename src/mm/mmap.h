@@ -116,7 +116,8 @@ static inline unsigned long pte_pfn(pteval_t pte)
 /* ---- The process ---------------------------------------------------------- */
 
 #define PTL_HASH	64	/* PTE locks, hashed by PTE table */
-#define VMA_SPARES	4	/* VMAs one system call may need: splits, a new one */
+#define VMA_SPARES	4	/* VMAs one system call may need: two splits, a
+				 * new one; a VMA merged away goes back here */
 
 /* Populating a system call asks for, done after mmap_lock is downgraded. */
 enum populate_mode { POPULATE_NONE, POPULATE_IGNORE, POPULATE_MLOCK, POPULATE_MADVISE };
@@ -126,6 +127,10 @@ struct populate_req {
 	enum populate_mode mode;
 };
 #define FAULT_RESERVE	128	/* zeroed frames for faults in atomic context */
+/* Room above the refill target, so that a fault giving back a frame it
+ * took (a race lost) never has to free it: it may hold the allocator's
+ * locks. */
+#define FAULT_RESERVE_MAX (FAULT_RESERVE + 32)
 
 struct mm_struct {
 	struct rw_semaphore mmap_lock;	/* VMAs: faults read, syscalls write */
@@ -165,7 +170,7 @@ struct mm_struct {
 	/* Frames for faults taken while the thread held kernel locks. */
 	spinlock_t reserve_lock;
 	unsigned int nr_reserve;
-	unsigned long reserve[FAULT_RESERVE];	/* pfns, zeroed */
+	unsigned long reserve[FAULT_RESERVE_MAX];	/* pfns, zeroed */
 };
 
 /* Anonymous folios: orders 2 (16 KiB) to 9 (2 MiB, a PMD's worth). */
@@ -269,7 +274,8 @@ int pgtable_init(struct mm_struct *mm);
 void pgtable_exit(struct mm_struct *mm);
 void fault_reserve_refill(struct mm_struct *mm, gfp_t gfp);
 void fault_reserve_drain(struct mm_struct *mm);
-enum arch_fault_result do_user_fault(unsigned long addr, unsigned int flags);
+enum arch_fault_result do_user_fault(struct mm_struct *mm, unsigned long addr,
+				     unsigned int flags);
 
 /* ---- The checker (mmap_check.c) --------------------------------------------- */
 

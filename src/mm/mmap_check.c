@@ -525,10 +525,10 @@ static void check_spare_frames(struct mm_checker *c)
 
 	check_spare_frame(c, zero_pfn, "the zero page");
 	spin_lock(&mm->reserve_lock);
-	if (mm->nr_reserve > FAULT_RESERVE)
+	if (mm->nr_reserve > FAULT_RESERVE_MAX)
 		problem(c, CAT_ZERO, "the fault reserve holds %u frames, more than %d at %#lx",
-			mm->nr_reserve, FAULT_RESERVE, mm->user_lo);
-	for (unsigned int i = 0; i < mm->nr_reserve && i < FAULT_RESERVE; i++)
+			mm->nr_reserve, FAULT_RESERVE_MAX, mm->user_lo);
+	for (unsigned int i = 0; i < mm->nr_reserve && i < FAULT_RESERVE_MAX; i++)
 		check_spare_frame(c, mm->reserve[i], "a fault-reserve frame");
 	spin_unlock(&mm->reserve_lock);
 }
