@@ -525,6 +525,8 @@ static void errors(void)
 	len_ = PG;
 	BOTH("PROT_READ | PROT_SEM", mmap(NULL, PG, PROT_READ | PROT_SEM, ANON, -1, 0),
 	     mmk_mmap(NULL, PG, PROT_READ | PROT_SEM, ANON, -1, 0));
+	BOTH("mmap unknown prot bit 0x40", mmap(NULL, PG, PROT_READ | 0x40, ANON, -1, 0),
+	     mmk_mmap(NULL, PG, PROT_READ | 0x40, ANON, -1, 0));
 	if (host_no_hugepages())
 		BOTH("MAP_HUGETLB with no huge pages", mmap(NULL, 2UL << 20, RW, ANON | MAP_HUGETLB, -1, 0),
 		     mmk_mmap(NULL, 2UL << 20, RW, ANON | MAP_HUGETLB, -1, 0));

@@ -600,14 +600,14 @@ void *mmk_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	long ret;
 	int err = 0;
 
+	/* prot is not checked: Linux's mmap ignores bits it does not know
+	 * (its mprotect refuses them). */
 	if (!(flags & MAP_ANONYMOUS))
 		err = fd < 0 ? EBADF : ENODEV;	/* no file mappings in mmkit */
 	else if (!len || (off & (off_t)~PAGE_MASK))
 		err = EINVAL;
 	else if ((flags & MAP_TYPE) != MAP_PRIVATE)
 		err = EINVAL;			/* shared anonymous memory: not yet */
-	else if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
-		err = EINVAL;
 	else if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && ((uintptr_t)addr & ~PAGE_MASK))
 		err = EINVAL;
 	else if (!alen)
