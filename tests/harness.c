@@ -484,3 +484,45 @@ size_t read_nonzero(const void *p, size_t len)
 		bad += b[i] != 0;
 	return bad;
 }
+
+sigjmp_buf probe_env;
+volatile sig_atomic_t probe_armed, probe_sig, probe_code;
+void *volatile probe_addr;
+
+int probe(void *p, bool write, unsigned char v)
+{
+	volatile unsigned char *b = p;
+
+	probe_sig = 0;
+	if (sigsetjmp(probe_env, 1))
+		return probe_sig;
+	probe_armed = 1;
+	if (write)
+		*b = v;
+	else
+		(void)*b;
+	probe_armed = 0;
+	return 0;
+}
+
+void probe_caught(int sig, const siginfo_t *si)
+{
+	probe_armed = 0;
+	probe_sig = sig;
+	probe_code = si->si_code;
+	probe_addr = si->si_addr;
+	siglongjmp(probe_env, 1);
+}
+
+void expect_fault(void *p, bool write, int code, const char *what)
+{
+	int sig = probe(p, write, 0xee);
+
+	CHECK(sig == SIGSEGV, "%s: %s of %p: SIGSEGV expected, got signal %d", what,
+	      write ? "write" : "read", p, sig);
+	if (sig == SIGSEGV) {
+		CHECK(probe_code == code, "%s: si_code %d, expected %s", what, (int)probe_code,
+		      code == SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR");
+		CHECK(probe_addr == p, "%s: si_addr %p, expected %p", what, probe_addr, p);
+	}
+}

@@ -11,6 +11,8 @@
 #ifndef MMK_TESTS_HARNESS_H
 #define MMK_TESTS_HARNESS_H
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -139,6 +141,21 @@ bool names_address(const char *s, const void *p);
 unsigned long vword(size_t i, unsigned long tag);
 void vfill(void *p, size_t bytes, unsigned long tag);
 size_t vcheck(const void *p, size_t bytes, unsigned long tag);
+/*
+ * Probing an access that may fault. The test installs its own SIGSEGV
+ * handler before mmk_boot() (mmkit passes it the faults that are not its
+ * own); the handler ends with probe_caught(). probe() touches @p (writes
+ * @v, or reads) and returns 0, or the signal it took, with probe_code and
+ * probe_addr saying how.
+ */
+extern sigjmp_buf probe_env;
+extern volatile sig_atomic_t probe_armed, probe_sig, probe_code;
+extern void *volatile probe_addr;
+int probe(void *p, bool write, unsigned char v);
+_Noreturn void probe_caught(int sig, const siginfo_t *si);
+/* The access must fault with SIGSEGV and @code (SEGV_MAPERR/ACCERR) at @p. */
+void expect_fault(void *p, bool write, int code, const char *what);
+
 /* Read every byte of [@p, @p + @len): how many are not zero. */
 size_t read_nonzero(const void *p, size_t len);
 /* One /proc/vmstat counter from mmk_report("vmstat"), -1 if missing. */

@@ -51,9 +51,7 @@ enum handler_mode {
 	FIX,		/* mprotect the page writable and return */
 };
 
-static sigjmp_buf probe_env;
-static volatile sig_atomic_t probe_armed, probe_sig, probe_code, probe_calls;
-static void *volatile probe_addr;
+static volatile sig_atomic_t probe_calls;
 static volatile enum handler_mode mode;
 static unsigned char *volatile touch_page;
 
@@ -81,8 +79,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		for (size_t i = 0; i < PG; i += 512)
 			touch_page[i] = (unsigned char)(i / 512 + 1);
 	}
-	probe_armed = 0;
-	siglongjmp(probe_env, 1);
+	probe_caught(sig, si);
 }
 
 static void install(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
@@ -95,35 +92,6 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(sig, &sa, NULL))
 		_exit(96);
-}
-
-static int probe(void *p, bool write)
-{
-	volatile unsigned char *b = p;
-
-	probe_sig = 0;
-	if (sigsetjmp(probe_env, 1))
-		return probe_sig;
-	probe_armed = 1;
-	if (write)
-		*b = 0x99;
-	else
-		(void)*b;
-	probe_armed = 0;
-	return 0;
-}
-
-static void expect_fault(void *p, bool write, int code, const char *what)
-{
-	int sig = probe(p, write);
-
-	CHECK(sig == SIGSEGV, "%s: %s of %p: SIGSEGV expected, got %d", what,
-	      write ? "write" : "read", p, sig);
-	if (sig == SIGSEGV) {
-		CHECK(probe_code == code, "%s: si_code %d, expected %s (%d)", what, (int)probe_code,
-		      code == SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR", code);
-		CHECK(probe_addr == p, "%s: si_addr %p, expected %p", what, probe_addr, p);
-	}
 }
 
 /* ---- What must not change ------------------------------------------------------- */

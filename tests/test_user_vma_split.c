@@ -50,9 +50,6 @@
 
 /* ---- Catching faults -------------------------------------------------------- */
 
-static sigjmp_buf probe_env;
-static volatile sig_atomic_t probe_armed, probe_sig, probe_code;
-static void *volatile probe_addr;
 
 static void probe_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -63,11 +60,7 @@ static void probe_handler(int sig, siginfo_t *si, void *uc)
 		(void)!write(2, msg, sizeof(msg) - 1);
 		_exit(97);
 	}
-	probe_armed = 0;
-	probe_sig = sig;
-	probe_code = si->si_code;
-	probe_addr = si->si_addr;
-	siglongjmp(probe_env, 1);
+	probe_caught(sig, si);
 }
 
 static void probe_install(void)
@@ -80,38 +73,6 @@ static void probe_install(void)
 	sigemptyset(&sa.sa_mask);
 	REQUIRE(sigaction(SIGSEGV, &sa, NULL) == 0 && sigaction(SIGBUS, &sa, NULL) == 0,
 		"install the handlers");
-}
-
-/* Touch @p (write @v, or read): 0 if it worked, else the signal number;
- * probe_code and probe_addr then say how. */
-static int probe(void *p, bool write, unsigned char v)
-{
-	volatile unsigned char *b = p;
-
-	probe_sig = 0;
-	if (sigsetjmp(probe_env, 1))
-		return probe_sig;
-	probe_armed = 1;
-	if (write)
-		*b = v;
-	else
-		(void)*b;
-	probe_armed = 0;
-	return 0;
-}
-
-/* A write to @p must fault with @code at exactly @p. */
-static void expect_fault(void *p, bool write, int code, const char *what)
-{
-	int sig = probe(p, write, 0xee);
-
-	CHECK(sig == SIGSEGV, "%s: %s of %p: SIGSEGV expected, got signal %d", what,
-	      write ? "write" : "read", p, sig);
-	if (sig == SIGSEGV) {
-		CHECK(probe_code == code, "%s: si_code %d, expected %s", what, (int)probe_code,
-		      code == SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR");
-		CHECK(probe_addr == p, "%s: si_addr %p, expected %p", what, probe_addr, p);
-	}
 }
 
 static void expect_ok(void *p, bool write, const char *what)
