@@ -608,11 +608,6 @@ static void print_row(const char *label, const struct result *r, const double *o
 	printf("\n");
 }
 
-static const char *verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_kmalloc [--quick] [--rounds N] [--verbose]\n"
@@ -859,11 +854,11 @@ int main(int argc, char **argv)
 			double peer = pair[s64][fast + 1].r.med_ns;
 
 			printf("  %s  kmalloc(64)+kfree %.1f ns <= %.1fx fastest peer (%s %.1f ns)"
-			       " = %.1f ns: %.2fx\n", verdict(ours <= TARGET_PAIR64_VS_FASTEST * peer),
+			       " = %.1f ns: %.2fx\n", bench_verdict(ours <= TARGET_PAIR64_VS_FASTEST * peer),
 			       ours, TARGET_PAIR64_VS_FASTEST, allocs[present[fast]].name, peer,
 			       TARGET_PAIR64_VS_FASTEST * peer, ours / peer);
 			printf("  %s  (the same with a constant size: %.1f ns, %.2fx)\n",
-			       verdict(ours_c <= TARGET_PAIR64_VS_FASTEST * peer), ours_c,
+			       bench_verdict(ours_c <= TARGET_PAIR64_VS_FASTEST * peer), ours_c,
 			       ours_c / peer);
 		}
 	}
@@ -878,7 +873,7 @@ int main(int argc, char **argv)
 		else
 			printf("  %s  cross-thread free %.1f ns/object <= %.1fx mimalloc (%.1f ns)"
 			       " = %.1f ns: %.2fx\n",
-			       verdict(xt[0].med_ns <= TARGET_XTHREAD_VS_MIMALLOC * xt[mi].med_ns),
+			       bench_verdict(xt[0].med_ns <= TARGET_XTHREAD_VS_MIMALLOC * xt[mi].med_ns),
 			       xt[0].med_ns, TARGET_XTHREAD_VS_MIMALLOC, xt[mi].med_ns,
 			       TARGET_XTHREAD_VS_MIMALLOC * xt[mi].med_ns, xt[0].med_ns / xt[mi].med_ns);
 	}

@@ -348,11 +348,6 @@ static void print_peer(const struct result *peer, const struct result *ours)
 	       ours->med_ns / peer->med_ns < 0.1 ? 4 : 2, ours->med_ns / peer->med_ns);
 }
 
-static const char *verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_page_alloc [--quick] [--rounds N] [--verbose]\n"
@@ -481,14 +476,14 @@ int main(int argc, char **argv)
 
 	printf("Targets (issue \"Done when\"; informational, a MISS does not fail the run)\n");
 	printf("  %s  order-0 pcp pair median %.1f ns <= %.0f ns\n",
-	       verdict(o0.med_ns <= TARGET_ORDER0_NS), o0.med_ns, TARGET_ORDER0_NS);
+	       bench_verdict(o0.med_ns <= TARGET_ORDER0_NS), o0.med_ns, TARGET_ORDER0_NS);
 	printf("  %s  2-thread scaling %.2fx >= %.1fx\n",
-	       verdict(scaling >= TARGET_SCALING), scaling, TARGET_SCALING);
+	       bench_verdict(scaling >= TARGET_SCALING), scaling, TARGET_SCALING);
 	if (boot.ok) {
 		printf("  %s  boot mem=16G %.3f s < %.0f s\n",
-		       verdict(boot.med_boot_s < TARGET_BOOT_S), boot.med_boot_s, TARGET_BOOT_S);
+		       bench_verdict(boot.med_boot_s < TARGET_BOOT_S), boot.med_boot_s, TARGET_BOOT_S);
 		printf("  %s  metadata %.1f B/frame <= %.0f B\n",
-		       verdict(boot.meta_per_frame <= TARGET_META_BYTES), boot.meta_per_frame,
+		       bench_verdict(boot.meta_per_frame <= TARGET_META_BYTES), boot.meta_per_frame,
 		       TARGET_META_BYTES);
 	} else {
 		printf("  MISS  boot mem=16G: did not boot\n");

@@ -328,7 +328,7 @@ static bool target_line(int s, int k, double target, const char *what)
 
 	range(c->ratio, &lo, &hi);
 	printf("  %s  %-7s %-28s %7.1f ns vs host %7.1f ns: %.2fx <= %.1fx (rounds %.2f-%.2fx)\n",
-	       ok ? "PASS" : "MISS", size_names[s], what, median(c->mmk), median(c->host), q,
+	       bench_verdict(ok), size_names[s], what, median(c->mmk), median(c->host), q,
 	       target, lo, hi);
 	return ok;
 }

@@ -228,4 +228,10 @@ static inline double bench_loadavg(void)
 	return l;
 }
 
+/* A target's verdict: a miss is reported, never a failure of the run. */
+static inline const char *bench_verdict(bool ok)
+{
+	return ok ? "PASS" : "MISS";
+}
+
 #endif /* MMK_BENCH_UTIL_H */

@@ -588,11 +588,6 @@ static void print_row(const struct row *w, const struct row *floor)
 	printf("\n");
 }
 
-static const char *verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_vmalloc [--quick] [--rounds N] [--verbose]\n"
@@ -843,7 +838,7 @@ int main(int argc, char **argv)
 
 		printf("  %s  16 KiB vmalloc+vfree unfragmented %.0f ns <= %.1fx host floor"
 		       " (%.0f ns): %.2fx (rounds %.2f-%.2fx)\n",
-		       verdict(q <= TARGET_16K_VS_FLOOR), v->r.med_ns, TARGET_16K_VS_FLOOR,
+		       bench_verdict(q <= TARGET_16K_VS_FLOOR), v->r.med_ns, TARGET_16K_VS_FLOOR,
 		       f->r.med_ns, q, lo, hi);
 	}
 	{
@@ -851,7 +846,7 @@ int main(int argc, char **argv)
 
 		printf("  %s  one-page vmalloc+vfree with %d live areas %.0f ns <= %.1fx"
 		       " without (%.0f ns): %.2fx (rounds %.2f-%.2fx)\n",
-		       verdict(q <= TARGET_BUSY_VS_EMPTY), NR_LIVE, busy[1].r.med_ns,
+		       bench_verdict(q <= TARGET_BUSY_VS_EMPTY), NR_LIVE, busy[1].r.med_ns,
 		       TARGET_BUSY_VS_EMPTY, busy[0].r.med_ns, q, lo, hi);
 	}
 	printf("  (ratios: median over rounds of the ratio within a round)\n");
