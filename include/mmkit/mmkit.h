@@ -18,7 +18,8 @@ extern "C" {
 /*
  * Boot the machine. @cmdline is kernel-command-line style, space separated
  * key=value tokens (mem=, dma_zone=, kmalloc_max=, slub_debug=,
- * min_free_kbytes=, nopcp, swap=, cma=); NULL or "" boots the defaults.
+ * min_free_kbytes=, nopcp, swap=PATH:SIZE[:PRIO], cma=, vmalloc=, thp_anon=;
+ * swap= may be given up to 8 times); NULL or "" boots the defaults.
  * Returns 0, -EINVAL for a bad token (named on stderr), -EBUSY when already
  * booted, or another -errno when the host refuses the machine's memory.
  */
@@ -46,6 +47,18 @@ long mmk_check(FILE *out);
 
 /* The command line the machine booted with, after defaults were applied. */
 const char *mmk_boot_cmdline(void);
+
+/*
+ * Swap device fault injection (Linux's fail_make_request), for tests: the
+ * next @count swap reads (@op MMK_SWAP_READ) or writes (MMK_SWAP_WRITE) on
+ * every swap device fail with @error: -EIO, -ENOSPC, or MMK_SWAP_SHORT, a
+ * transfer that stops half way. @count 0 disarms. 0, -ENODEV without swap,
+ * -EINVAL for another @op or @error.
+ */
+#define MMK_SWAP_READ	0
+#define MMK_SWAP_WRITE	1
+#define MMK_SWAP_SHORT	1
+int mmk_swap_inject(int op, int error, unsigned int count);
 
 #pragma GCC visibility pop
 

@@ -259,6 +259,84 @@ void arch_dma_engine_destroy(struct arch_dma_engine *e);
 int arch_bus_read(uint64_t bus, void *buf, size_t len);
 int arch_bus_write(uint64_t bus, const void *buf, size_t len);
 
+/* ---- Kernel threads and waiting ------------------------------------------ */
+
+/*
+ * A kernel thread (kswapd, a block device's I/O thread) is a host thread
+ * that runs @fn(@arg) with every asynchronous signal blocked, so no program
+ * signal handler ever runs on it. arch_kthread_stop() waits for @fn to
+ * return; @fn learns that it should by a flag of its own.
+ */
+struct arch_kthread;
+struct arch_kthread *arch_kthread_run(void (*fn)(void *), void *arg, const char *name);
+void arch_kthread_join(struct arch_kthread *t);
+
+/*
+ * Sleep while *@word == @val, at most @timeout_us (0: no limit), or until
+ * arch_wake_all(@word) (Linux's wait_event/wake_up on a futex). Returns
+ * early on any wake; callers re-check their condition.
+ */
+void arch_wait_on(_Atomic uint32_t *word, uint32_t val, unsigned int timeout_us);
+void arch_wake_all(_Atomic uint32_t *word);
+
+/* ---- A block device: the swap file -------------------------------------- */
+
+/*
+ * A regular host file used as a disk. I/O moves whole frames of RAM to and
+ * from byte offsets of the file: the data goes between the file and the
+ * RAM memfd without passing through any other memory. Requests (bios) are
+ * queued to the device's I/O thread, which completes them in order and
+ * calls each one's end_io there (asynchronous, as a disk interrupt), or
+ * run at once on the calling thread (arch_blkdev_rw_sync()).
+ */
+#define ARCH_BIO_MAX_PAGES 32
+struct arch_bio {
+	struct arch_bio *next;		/* the device's queue */
+	bool write;
+	uint64_t off;			/* byte offset in the device */
+	unsigned int nr_pages;		/* frames, at consecutive offsets */
+	uint64_t phys[ARCH_BIO_MAX_PAGES];	/* each frame's physical address */
+	int status;			/* set before end_io: 0 or -errno */
+	void (*end_io)(struct arch_bio *bio);
+	void *private;
+};
+
+struct arch_blkdev;
+struct arch_blkdev_info {
+	uint64_t size;			/* bytes, after open */
+	unsigned int major, minor;	/* the host device holding the file */
+	bool created;			/* the file did not exist, or was empty */
+};
+/*
+ * Open (or create, mode 0600) the regular file @path, as it is: @info says
+ * its size and whether it was empty. 0, or -errno: -EINVAL if @path is not
+ * a regular file.
+ */
+int arch_blkdev_open(const char *path, struct arch_blkdev **out,
+		     struct arch_blkdev_info *info);
+/* Give the device @size bytes, allocated on disk where the host can (no
+ * holes, as swapon requires). */
+int arch_blkdev_set_size(struct arch_blkdev *dev, uint64_t size);
+/* Complete every queued bio, stop the I/O thread, close the file. */
+void arch_blkdev_close(struct arch_blkdev *dev);
+/* Read or write @len bytes of a kernel buffer (the header), synchronously. */
+int arch_blkdev_pio(struct arch_blkdev *dev, bool write, uint64_t off, void *buf, size_t len);
+void arch_blkdev_submit(struct arch_blkdev *dev, struct arch_bio *bio);
+/* Run @bio now on this thread (end_io is not called); its status. */
+int arch_blkdev_rw_sync(struct arch_blkdev *dev, struct arch_bio *bio);
+/* Wait until every bio submitted so far has completed and its end_io returned. */
+void arch_blkdev_drain(struct arch_blkdev *dev);
+/*
+ * Fault injection (Linux's fail_make_request): the next @count reads (or
+ * writes) fail with @error: -EIO, -ENOSPC, or ARCH_IO_SHORT, a transfer
+ * that stops half way (then -EIO). @count 0 clears it.
+ */
+#define ARCH_IO_SHORT 1
+void arch_blkdev_inject(struct arch_blkdev *dev, bool write, int error, unsigned int count);
+
+/* End this process as the OOM killer ends its victim (SIGKILL). */
+_Noreturn void arch_kill_self(void);
+
 /* ---- Console, identity, time ----------------------------------------- */
 
 /* Set the calling thread's errno (a system call's error for the program). */
@@ -267,6 +345,7 @@ void arch_set_errno(int err);
 void arch_console_write(const char *s, size_t len);
 const char *arch_current_comm(void);
 int arch_current_pid(void);
+unsigned int arch_current_uid(void);
 uint64_t arch_now_ns(void);
 
 /* Dump the host call stack to the console (Linux's "Call Trace:"). */

@@ -19,12 +19,13 @@
 #include "../mm/slab.h"
 #include "../mm/vmalloc.h"
 #include "../mm/mmap.h"
+#include "../mm/swap.h"
 
 struct boot_params boot_params;
 bool machine_booted;
 char *direct_map_base;
 size_t mmk_kmalloc_max_size = 128 << 10;
-static char boot_cmdline[1024];
+static char boot_cmdline[4096];
 static atomic_bool boot_in_progress;
 
 #define MEM_MIN		(4ULL << 20)
@@ -260,7 +261,16 @@ static int parse_token(struct boot_params *bp, char *tok)
 	} else if (KEY("thp_anon")) {
 		return parse_thp_anon(bp, tok, val);
 	} else if (KEY("swap")) {
-		return bad_token(tok, "swap is not built into this mmkit yet");
+		const char *why = NULL;
+
+		if (bp->nr_swap == MAX_SWAPFILES)
+			return bad_token(tok, "more than 8 swap= devices");
+		if (swap_parse_option(val, &bp->swap[bp->nr_swap], &why))
+			return bad_token(tok, why);
+		for (unsigned int i = 0; i < bp->nr_swap; i++)
+			if (!strcmp(bp->swap[i].path, bp->swap[bp->nr_swap].path))
+				return bad_token(tok, "the same swap file twice");
+		bp->nr_swap++;
 	} else if (KEY("cma")) {
 		if (parse_size(val, &v))
 			return bad_token(tok, "not a size (use a number with K, M or G)");
@@ -343,6 +353,15 @@ int mmk_boot(const char *cmdline)
 		err = mm_user_init();
 	if (!err)
 		err = fault_init();
+	if (!err && bp.nr_swap) {
+		err = swapon_all(bp.swap, bp.nr_swap);
+		if (!err)
+			err = kswapd_run();
+		if (err) {
+			swapoff_all();
+			fault_exit();
+		}
+	}
 	if (err) {
 		mm_user_exit();
 		vmalloc_shutdown();
@@ -362,6 +381,14 @@ int mmk_boot(const char *cmdline)
 		 min_free_kbytes,
 		 bp.nopcp ? " nopcp" : "", bp.slub_debug[0] ? " slub_debug=" : "",
 		 bp.slub_debug, thp);
+	for (unsigned int i = 0; i < bp.nr_swap; i++) {
+		size_t n = strlen(boot_cmdline);
+
+		if (n + 1 < sizeof(boot_cmdline))
+			snprintf(boot_cmdline + n, sizeof(boot_cmdline) - n, " swap=%s:%lluK:%d",
+				 swap_info[i]->path, (unsigned long long)(bp.swap[i].size >> 10),
+				 swap_info[i]->prio);
+	}
 	machine_booted = true;
 out:
 	atomic_store(&boot_in_progress, false);
@@ -377,7 +404,11 @@ void mmk_shutdown(void)
 	/* As a CPU going offline does, give the per-CPU lists back first. */
 	dma_shutdown();
 	fault_exit();
+	kswapd_stop();
+	swap_io_drain();
 	mm_user_exit();
+	swap_io_drain();
+	swapoff_all();
 	mmk_drain_all_pages(NULL);
 	machine_booted = false;
 	vmalloc_shutdown();

@@ -83,6 +83,23 @@ static inline void down_read_nowait_writer(struct rw_semaphore *sem)
 	}
 }
 
+/*
+ * Reclaim's read hold: taken only if no writer holds the lock (a queued
+ * writer does not stop it, so a fault that already reads and reclaims
+ * gets it again); never waits.
+ */
+static inline bool down_read_trylock_nowait_writer(struct rw_semaphore *sem)
+{
+	unsigned int c = atomic_load_explicit(&sem->count, memory_order_relaxed);
+
+	while (!(c & RWSEM_WRITER))
+		if (atomic_compare_exchange_weak_explicit(&sem->count, &c, c + 1,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	return false;
+}
+
 static inline void up_read(struct rw_semaphore *sem)
 {
 	atomic_fetch_sub_explicit(&sem->count, 1, memory_order_release);

@@ -77,7 +77,11 @@ static const char *const page_state_names[] = {
 static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_reserved] = "reserved", [PG_head] = "head",
 	[PG_tail] = "tail", [PG_zero] = "zero", [PG_slab] = "slab",
-	[PG_large_kmalloc] = "large_kmalloc",
+	[PG_large_kmalloc] = "large_kmalloc", [PG_table] = "table",
+	[PG_mlocked] = "mlocked", [PG_locked] = "locked", [PG_lru] = "lru",
+	[PG_active] = "active", [PG_unevictable] = "unevictable",
+	[PG_swapcache] = "swapcache", [PG_writeback] = "writeback",
+	[PG_dirty] = "dirty", [PG_readahead] = "readahead",
 };
 
 void dump_page(const struct page *page, const char *reason)

@@ -19,6 +19,15 @@
 
 /* ---- Boot parameters (parsed by src/init/main.c) --------------------- */
 
+/* A swap= boot option: one swap device (swapfile.c). */
+#define MAX_SWAPFILES	8
+struct swap_param {
+	char path[256];
+	uint64_t size;
+	int prio;
+	bool has_prio;
+};
+
 struct boot_params {
 	uint64_t mem;			/* mem=: RAM bytes */
 	uint64_t dma_zone;		/* dma_zone=: ZONE_DMA bytes */
@@ -26,7 +35,8 @@ struct boot_params {
 	char slub_debug[128];		/* slub_debug=, as given */
 	long min_free_kbytes;		/* min_free_kbytes=, -1: Linux's formula */
 	bool nopcp;			/* nopcp: no per-CPU page lists */
-	char swap[256];			/* swap=PATH:SIZE */
+	struct swap_param swap[MAX_SWAPFILES];	/* swap=PATH:SIZE[:PRIO] */
+	unsigned int nr_swap;
 	uint64_t cma;			/* cma= bytes */
 	uint64_t vmalloc;		/* vmalloc=: the vmalloc range, bytes */
 	unsigned int thp_always;	/* thp_anon=: folio orders, "always" */

@@ -21,6 +21,7 @@
 #include <errno.h>
 
 #include "mmap.h"
+#include "swap.h"
 
 struct madv {
 	int advice;
@@ -38,6 +39,13 @@ static int madvise_one(struct mm_struct *mm, struct vm_area_struct *vma,
 		if (vma->vm_flags & VM_LOCKED)
 			return -EINVAL;
 		zap_page_range(mm, start, end);
+		return 0;
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		/* can_madv_lru_vma(): mlocked pages stay where they are.
+		 * The work runs once the hold is a read hold. */
+		if (vma->vm_flags & VM_LOCKED)
+			return -EINVAL;
 		return 0;
 	case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE:
@@ -72,7 +80,7 @@ int mmk_madvise(void *addr, size_t len, int advice)
 	switch (advice) {
 	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
 	case MADV_DONTNEED: case MADV_FREE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
-	case MADV_POPULATE_READ: case MADV_POPULATE_WRITE:
+	case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: case MADV_COLD: case MADV_PAGEOUT:
 		break;
 	default:
 		arch_set_errno(EINVAL);
@@ -94,5 +102,8 @@ int mmk_madvise(void *addr, size_t len, int advice)
 		err = vma_walk(mm, start, end, madvise_one, &m);
 	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
 		request_populate(mm, start, end, advice == MADV_POPULATE_WRITE, POPULATE_MADVISE);
+	if (advice == MADV_COLD || advice == MADV_PAGEOUT)
+		request_populate(mm, start, end, false,
+				 advice == MADV_COLD ? POPULATE_COLD : POPULATE_PAGEOUT);
 	return syscall_exit(mm, err);
 }

@@ -67,6 +67,7 @@
 #include <string.h>
 
 #include "mmap.h"
+#include "swap.h"
 #include "vmalloc.h"
 #include "vmstat.h"
 
@@ -159,7 +160,7 @@ static struct page *fault_alloc_frame(struct mm_struct *mm, struct fault_ctx *fc
 	struct page *page;
 
 	if (!fc->atomic)
-		return alloc_page(gfp | __GFP_ZERO);
+		return alloc_page(gfp | __GFP_ZERO | __GFP_NOWARN);
 	if (fc->alloc_ok) {
 		page = alloc_page(GFP_ATOMIC | __GFP_ZERO | __GFP_NOWARN |
 				  (gfp & __GFP_MOVABLE));
@@ -443,7 +444,8 @@ static pteval_t mk_pte(unsigned long pfn, unsigned long vm_flags, bool zero)
 /* What the host may do with a page whose PTE is @pte. */
 static int pte_host_prot(pteval_t pte)
 {
-	if (!(pte & _PAGE_PRESENT))
+	/* Not young: no access, so that the next touch tells us (swap.h). */
+	if (!(pte & _PAGE_PRESENT) || !(pte & _PAGE_ACCESSED))
 		return 0;
 	return ARCH_PROT_READ | (pte_write(pte) ? ARCH_PROT_WRITE : 0);
 }
@@ -540,22 +542,17 @@ static void report_host_refusal(unsigned long addr, unsigned long len, int err)
 		       addr, len >> 10, -err);
 }
 
-static void report_fault_oom(unsigned long addr, bool atomic)
+static void report_fault_oom(unsigned long addr)
 {
-	if (atomic) {
-		pr_err("mmkit: page fault at %#lx in atomic context (a signal handler interrupted the kernel holding %u of its locks, %u of them the page allocator's; preempt count %#x) and the fault reserve is empty: sending SIGBUS\n",
-		       addr, arch_this_thread.locks_held, arch_this_thread.alloc_locks,
-		       arch_this_thread.preempt_count);
-	}
-	else
-		pr_err("Out of memory: no frame for the page fault at %#lx in %s[%d]; mmkit has no OOM killer yet: sending SIGBUS\n",
-		       addr, arch_current_comm(), arch_current_pid());
+	pr_err("mmkit: page fault at %#lx in atomic context (a signal handler interrupted the kernel holding %u of its locks, %u of them the page allocator's; preempt count %#x) and the fault reserve is empty: sending SIGBUS\n",
+	       addr, arch_this_thread.locks_held, arch_this_thread.alloc_locks,
+	       arch_this_thread.preempt_count);
 }
 
 /* ---- The fault handlers ------------------------------------------------- */
 
 /* Fault results inside this file. */
-enum { FAULT_DONE = 0, FAULT_RETRY, FAULT_OOM, FAULT_HOST };
+enum { FAULT_DONE = 0, FAULT_RETRY, FAULT_OOM, FAULT_HOST, FAULT_SIGBUS };
 
 /*
  * A read of a page with no PTE: map the zero page over the largest free
@@ -671,6 +668,7 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma,
 		return FAULT_HOST;
 	}
 	spin_unlock(ptl);
+	lru_add_new(page, n, locked);
 
 	if (zeros) {
 		atomic_fetch_sub(&mm->nr_zero_ptes, (long)zeros);
@@ -704,6 +702,7 @@ static int do_present(struct mm_struct *mm,
 {
 	spinlock_t *ptl = pte_lockptr(mm, addr);
 	pteval_t *slot = pte_slot(pt, addr), pte;
+	bool young = false, wp = false;
 	int err = 0;
 
 	spin_lock(ptl);
@@ -712,10 +711,31 @@ static int do_present(struct mm_struct *mm,
 		spin_unlock(ptl);
 		return FAULT_RETRY;	/* changed under us: decide again */
 	}
+	if (!(pte & _PAGE_ACCESSED)) {
+		/* Reclaim cleared the young bit: this touch is a reference. */
+		pte |= _PAGE_ACCESSED;
+		young = true;
+	}
 	if (write && !pte_write(pte)) {
 		pte |= _PAGE_RW | _PAGE_DIRTY;
+		wp = true;
+	}
+	if (young || wp) {
+		struct page *page = page_of(pte_pfn(pte));
+
 		entry_write(slot, pte);
-		err = arch_protect((void *)addr, PAGE_SIZE, pte_host_prot(pte));
+		/* Mapped again rather than mprotect()ed: the host's mapping
+		 * may be plain reserved memory after a refused mprotect. */
+		err = arch_map_ram((void *)addr, (uint64_t)pte_pfn(pte) << PAGE_SHIFT,
+				   PAGE_SIZE, pte_host_prot(pte));
+		/* Written: a copy in a swap slot is stale now. */
+		if (wp && PageFlag(page, PG_swapcache) && trylock_page(page)) {
+			if (PageFlag(page, PG_swapcache))
+				try_to_free_swap(page);
+			unlock_page(page);
+		}
+		if (young)
+			atomic_fetch_add(&fault_stats.young, 1);
 	} else if (spurious_addr == addr && ++spurious_count > 2) {
 		if (is_zero_pte(pte))
 			err = arch_map_zero((void *)addr, PAGE_SIZE, pte_host_prot(pte));
@@ -723,16 +743,113 @@ static int do_present(struct mm_struct *mm,
 			err = arch_map_ram((void *)addr, (uint64_t)pte_pfn(pte) << PAGE_SHIFT,
 					   PAGE_SIZE, pte_host_prot(pte));
 		spurious_count = 0;
-	} else if (spurious_addr != addr) {
-		spurious_addr = addr;
-		spurious_count = 1;
+		atomic_fetch_add(&fault_stats.spurious, 1);
+	} else {
+		if (spurious_addr != addr) {
+			spurious_addr = addr;
+			spurious_count = 1;
+		}
+		atomic_fetch_add(&fault_stats.spurious, 1);
 	}
 	spin_unlock(ptl);
-	atomic_fetch_add(&fault_stats.spurious, 1);
 	if (err) {
 		report_host_refusal(addr, PAGE_SIZE, err);
 		return FAULT_HOST;
 	}
+	return FAULT_DONE;
+}
+
+/*
+ * A fault on a swap PTE (Linux's do_swap_page()): the page from the swap
+ * cache, or read from swap with the swap PTEs around it (a major fault).
+ * A read maps it read-only and clean, so that it can go back to its slot
+ * without a write; a write maps it writable and frees the slot.
+ */
+static int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma,
+			unsigned long addr, pteval_t *pt, pteval_t orig, bool write,
+			struct fault_ctx *fc, unsigned long *next)
+{
+	swp_entry_t entry = pte_to_swp_entry(orig), ra[SWAP_RA_MAX];
+	unsigned long win = PAGE_SIZE * SWAP_RA_MAX, start = addr & ~(win - 1);
+	spinlock_t *ptl = pte_lockptr(mm, addr);
+	pteval_t *slot = pte_slot(pt, addr), pte;
+	unsigned int n = 0, idx = 0;
+	struct page *page;
+	bool major, dirty = write && (vma->vm_flags & VM_WRITE);
+	bool locked = vma->vm_flags & VM_LOCKED;
+	int err;
+
+	if (!swp_info(entry))
+		return FAULT_SIGBUS;
+	/* With the page allocator's locks held, a frame that a failed read
+	 * leaves could not be freed: no swap-in there. */
+	if (fc->atomic && !fc->alloc_ok)
+		return FAULT_OOM;
+	/* Readahead: the swap PTEs of the aligned window around @addr. */
+	for (unsigned long a = start; a < start + win; a += PAGE_SIZE) {
+		pteval_t p;
+
+		if (a < vma->vm_start || a >= vma->vm_end)
+			continue;
+		if (a != addr && fc->atomic)
+			continue;
+		p = a == addr ? orig : entry_read(pte_slot(pt, a));
+		if (!is_swap_pte(p))
+			continue;
+		if (a == addr)
+			idx = n;
+		ra[n++] = pte_to_swp_entry(p);
+	}
+	page = swapin_readahead(ra, n, idx, fc->atomic, &major, &err);
+	if (!page)
+		return err == -EIO ? FAULT_SIGBUS : FAULT_OOM;
+
+	spin_lock(ptl);
+	if (entry_read(slot) != orig) {
+		spin_unlock(ptl);
+		unlock_page(page);
+		put_page(page);
+		return FAULT_RETRY;	/* another thread mapped it */
+	}
+	pte = mk_pte(pfn_of(page), vma->vm_flags, false);
+	if (!dirty)
+		pte &= ~(_PAGE_RW | _PAGE_DIRTY);
+	entry_write(slot, pte);
+	err = arch_map_ram((void *)addr, (uint64_t)pfn_of(page) << PAGE_SHIFT, PAGE_SIZE,
+			   pte_host_prot(pte) | ARCH_MAP_POPULATE);
+	if (err) {
+		entry_write(slot, orig);
+		arch_vrange_reset((void *)addr, PAGE_SIZE);
+		spin_unlock(ptl);
+		unlock_page(page);
+		put_page(page);
+		report_host_refusal(addr, PAGE_SIZE, err);
+		return FAULT_HOST;
+	}
+	page_add_new_anon(page, mm, addr, locked);
+	ClearPageFlag(page, PG_readahead);
+	spin_unlock(ptl);
+
+	swap_put_pte_ref(entry);
+	atomic_fetch_sub(&mm->swapents, 1);
+	rss_add(mm, 1);
+	if (locked)
+		mod_zone_page_state(page_zone(page), NR_MLOCK, 1);
+	if (dirty)
+		try_to_free_swap(page);
+	if (!PageFlag(page, PG_writeback))
+		lru_putback(page, false);
+	if (locked)
+		lru_set_unevictable(page, true);
+	unlock_page(page);
+	put_page(page);		/* the lookup's; the mapping keeps its own */
+	if (major) {
+		count_vm_event(PGMAJFAULT);
+		atomic_fetch_add(&fault_stats.swapin_major, 1);
+	} else {
+		atomic_fetch_add(&fault_stats.swapin_minor, 1);
+	}
+	*next = addr + PAGE_SIZE;
 	return FAULT_DONE;
 }
 
@@ -754,6 +871,8 @@ static int handle_pte_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 	else if (is_zero_pte(pte))
 		ret = write ? do_anonymous_page(mm, vma, addr, pt, fc, next)
 			    : do_present(mm, addr, pt, false);
+	else if (is_swap_pte(pte))
+		ret = do_swap_page(mm, vma, addr, pt, pte, write, fc, next);
 	else
 		ret = do_present(mm, addr, pt, write);
 	return ret;
@@ -775,6 +894,7 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 	case FAULT_OOM:
 		return -ENOMEM;
 	case FAULT_HOST:
+	case FAULT_SIGBUS:
 		return -EFAULT;
 	}
 	return 0;
@@ -811,7 +931,7 @@ int populate_range(struct mm_struct *mm, struct vm_area_struct *vma,
 struct zap_batch {
 	struct mm_struct *mm;
 	unsigned long run_pfn, run_len;	/* frames waiting to be freed */
-	long frames, zeros;
+	long frames, zeros, swapents;
 	bool leak;			/* the host kept access: free nothing */
 };
 
@@ -828,17 +948,40 @@ static void zap_one(unsigned long addr, pteval_t *slot, void *ctx)
 	pteval_t pte = slot ? entry_read(slot) : 0;
 	unsigned long pfn;
 
+	struct page *page;
+
 	(void)addr;
-	if (!pte_present(pte))
+	if (!pte_present(pte)) {
+		if (is_swap_pte(pte)) {
+			entry_write(slot, 0);
+			swap_free_entry(zb->mm, pte_to_swp_entry(pte));
+			zb->swapents++;
+		}
 		return;
+	}
 	entry_write(slot, 0);
 	if (is_zero_pte(pte)) {
 		zb->zeros++;
 		return;
 	}
 	pfn = pte_pfn(pte);
-	page_remove_anon(page_of(pfn));
+	page = page_of(pfn);
+	page_remove_anon(page);
 	zb->frames++;
+	if (PageFlag(page, PG_swapcache)) {
+		lock_page(page);
+		if (PageFlag(page, PG_writeback)) {
+			/* The write's end frees it: it is mapped no more. */
+			unlock_page(page);
+			return;
+		}
+		lru_del(page);
+		delete_from_swap_cache(page);
+		ClearPageFlag(page, PG_dirty);
+		unlock_page(page);
+	} else {
+		lru_del(page);
+	}
 	if (zb->leak)
 		return;		/* leaked rather than reachable */
 	if (zb->run_len && pfn == zb->run_pfn + zb->run_len) {
@@ -874,6 +1017,8 @@ void zap_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 		rss_add(mm, -zb.frames);
 	if (zb.zeros)
 		atomic_fetch_sub(&mm->nr_zero_ptes, zb.zeros);
+	if (zb.swapents)
+		atomic_fetch_sub(&mm->swapents, zb.swapents);
 }
 
 /* ---- Changing protections and mlock ------------------------------------ */
@@ -917,6 +1062,10 @@ static void protect_one(unsigned long addr, pteval_t *slot, void *ctx)
 	 * accessed bits. */
 	pte = (mk_pte(pte_pfn(pte), r->vm_flags, is_zero_pte(pte)) &
 	       ~(_PAGE_DIRTY | _PAGE_ACCESSED)) | (pte & (_PAGE_DIRTY | _PAGE_ACCESSED));
+	/* A clean page (its swap slot holds it) stays read-only, so that
+	 * the first write faults and marks it dirty. */
+	if (!(pte & _PAGE_DIRTY))
+		pte &= ~_PAGE_RW;
 	entry_write(slot, pte);
 	prot = pte_host_prot(pte);
 	if (r->end == addr && r->prot == prot) {
@@ -965,11 +1114,181 @@ static void mlock_one(unsigned long addr, pteval_t pte, void *ctx)
 		count_vm_event(UNEVICTABLE_PGMUNLOCKED);
 	}
 	mod_zone_page_state(page_zone(page), NR_MLOCK, lock ? 1 : -1);
+	lru_set_unevictable(page, lock);
 }
 
 void mlock_range(struct mm_struct *mm, unsigned long start, unsigned long end, bool lock)
 {
 	walk_ptes(mm, start, end, mlock_one, &lock);
+}
+
+/* ---- Reclaim's side: young bits and unmapping --------------------------- */
+
+/* Sort @idx (indices into @pages) by virtual address. */
+static void sort_by_va(struct page **pages, unsigned int *idx, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		idx[i] = i;
+	for (unsigned int i = 1; i < nr; i++) {
+		unsigned int v = idx[i], j = i;
+
+		while (j && pages[idx[j - 1]]->index > pages[v]->index) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = v;
+	}
+}
+
+/*
+ * Walk @pages (mapped user pages, locked or isolated) by address, one PTE
+ * table at a time under its PTE lock, calling @fn on each page's PTE slot
+ * (NULL if it does not map that page) and @flush at the end of each run of
+ * consecutive addresses and before each unlock.
+ */
+struct va_run {
+	unsigned long start, end;	/* [start, end): the pending run */
+	unsigned int idx[64], n;	/* its pages */
+};
+
+static void walk_pages_by_va(struct mm_struct *mm, struct page **pages, unsigned int nr,
+			     bool (*fn)(struct page *page, pteval_t *slot, unsigned int i, void *ctx),
+			     void (*flush)(struct va_run *run, void *ctx), void *ctx)
+{
+	unsigned int order[64], i = 0;
+	struct va_run run = { 0 };
+
+	sort_by_va(pages, order, nr);
+	while (i < nr) {
+		unsigned long addr = pages[order[i]]->index << PAGE_SHIFT;
+		unsigned long pmd = addr & PMD_MASK;
+		spinlock_t *ptl = pte_lockptr(mm, addr);
+		pteval_t *pt = pte_table(mm, addr, NULL);
+
+		spin_lock(ptl);
+		for (; i < nr && ((pages[order[i]]->index << PAGE_SHIFT) & PMD_MASK) == pmd; i++) {
+			struct page *page = pages[order[i]];
+			unsigned long a = page->index << PAGE_SHIFT;
+			pteval_t *slot = pt ? pte_slot(pt, a) : NULL;
+
+			if (slot && (!pte_present(entry_read(slot)) ||
+				     pte_pfn(entry_read(slot)) != pfn_of(page)))
+				slot = NULL;
+			if (!fn(page, slot, order[i], ctx))
+				continue;
+			if (run.n && run.end != a) {
+				flush(&run, ctx);
+				run.n = 0;
+			}
+			if (!run.n)
+				run.start = a;
+			run.end = a + PAGE_SIZE;
+			run.idx[run.n++] = order[i];
+		}
+		if (run.n)
+			flush(&run, ctx);
+		run.n = 0;
+		spin_unlock(ptl);
+	}
+}
+
+struct young_ctx {
+	struct mm_struct *mm;
+	struct page **pages;
+	bool *young;
+};
+
+static bool clear_young_one(struct page *page, pteval_t *slot, unsigned int i, void *ctx)
+{
+	struct young_ctx *c = ctx;
+	pteval_t pte;
+
+	(void)page;
+	c->young[i] = false;
+	if (!slot)
+		return false;
+	pte = entry_read(slot);
+	if (!(pte & _PAGE_ACCESSED))
+		return false;
+	c->young[i] = true;
+	entry_write(slot, pte & ~_PAGE_ACCESSED);
+	return true;
+}
+
+static void clear_young_flush(struct va_run *run, void *ctx)
+{
+	struct young_ctx *c = ctx;
+
+	if (!arch_protect((void *)run->start, run->end - run->start, 0))
+		return;
+	/* The host would not split its mapping: keep these pages young
+	 * (accessible, as their PTEs then say). */
+	for (unsigned int k = 0; k < run->n; k++) {
+		struct page *page = c->pages[run->idx[k]];
+		pteval_t *slot = pte_slot(pte_table(c->mm, page->index << PAGE_SHIFT, NULL),
+					  page->index << PAGE_SHIFT);
+
+		entry_write(slot, entry_read(slot) | _PAGE_ACCESSED);
+	}
+	atomic_fetch_add(&fault_stats.host_refused, 1);
+}
+
+void ptes_clear_young(struct mm_struct *mm, struct page **pages, unsigned int nr, bool *young)
+{
+	struct young_ctx c = { mm, pages, young };
+
+	walk_pages_by_va(mm, pages, nr, clear_young_one, clear_young_flush, &c);
+}
+
+struct unmap_ctx {
+	struct mm_struct *mm;
+	bool *ok;
+	long n;
+};
+
+static bool unmap_one(struct page *page, pteval_t *slot, unsigned int i, void *ctx)
+{
+	struct unmap_ctx *c = ctx;
+	pteval_t pte;
+
+	c->ok[i] = false;
+	if (!slot)
+		return false;
+	pte = entry_read(slot);
+	if (pte & _PAGE_ACCESSED)
+		return false;		/* touched since reclaim looked */
+	/* Not young: the host has no access, so nobody can write it now. */
+	if (pte & _PAGE_DIRTY)
+		SetPageFlag(page, PG_dirty);
+	entry_write(slot, swp_entry_to_pte((swp_entry_t){ page->private }));
+	c->ok[i] = true;
+	c->n++;
+	return true;
+}
+
+static void unmap_flush(struct va_run *run, void *ctx)
+{
+	(void)ctx;
+	/* Back to reserved memory, which merges with its neighbours (the
+	 * host's mapping count); no access either way. */
+	arch_vrange_reset((void *)run->start, run->end - run->start);
+}
+
+void ptes_unmap_to_swap(struct mm_struct *mm, struct page **pages, unsigned int nr, bool *ok)
+{
+	struct unmap_ctx c = { mm, ok, 0 };
+
+	walk_pages_by_va(mm, pages, nr, unmap_one, unmap_flush, &c);
+	for (unsigned int i = 0; i < nr; i++) {
+		if (!ok[i])
+			continue;
+		pages[i]->mapping = NULL;
+		swap_get_pte_ref((swp_entry_t){ pages[i]->private });
+	}
+	if (c.n) {
+		rss_add(mm, -c.n);
+		atomic_fetch_add(&mm->swapents, c.n);
+	}
 }
 
 /* ---- The fault entry ----------------------------------------------------- */
@@ -1002,7 +1321,7 @@ enum arch_fault_result do_user_fault(struct mm_struct *mm, unsigned long addr,
 		 * readable must have been a write. */
 		pteval_t pte = follow_pte(mm, addr);
 
-		write = pte_present(pte) && (pte & _PAGE_PRESENT);
+		write = pte_present(pte) && (pte & _PAGE_PRESENT) && (pte & _PAGE_ACCESSED);
 	}
 	if (write ? !(vma->vm_flags & VM_WRITE) : !(vma->vm_flags & VM_ACCESS_FLAGS)) {
 		up_read(&mm->mmap_lock);
@@ -1019,9 +1338,12 @@ enum arch_fault_result do_user_fault(struct mm_struct *mm, unsigned long addr,
 
 	switch (ret) {
 	case FAULT_OOM:
-		report_fault_oom(addr, fc.atomic);
+		if (!fc.atomic)
+			out_of_memory(GFP_HIGHUSER_MOVABLE, 0, addr);	/* ends the process */
+		report_fault_oom(addr);
 		return ARCH_FAULT_SIGBUS;
 	case FAULT_HOST:
+	case FAULT_SIGBUS:
 		return ARCH_FAULT_SIGBUS;
 	}
 	return ARCH_FAULT_RETRY;

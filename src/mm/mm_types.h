@@ -69,14 +69,27 @@ enum pageflags {
 	PG_large_kmalloc, /* a kmalloc too large for the caches */
 	PG_table,	/* a page-table page of the user address space */
 	PG_mlocked,	/* a user page of an mlocked VMA: never reclaimed */
+	/* User pages and reclaim (swap.h says what each means). */
+	PG_locked,	/* the page lock */
+	PG_lru,		/* on an LRU list */
+	PG_active,	/* on the active list */
+	PG_unevictable,	/* on the unevictable list */
+	PG_swapcache,	/* in the swap cache; private is the swap entry */
+	PG_writeback,	/* being written to swap */
+	PG_dirty,	/* differs from its swap slot */
+	PG_readahead,	/* read by swap readahead, not yet mapped */
 	__NR_PAGEFLAGS,
 };
 
 _Static_assert(sizeof(struct page) == 56, "struct page must stay 56 bytes");
 
-#define PageFlag(page, bit)	(((page)->flags >> (bit)) & 1)
-#define SetPageFlag(page, bit)	((page)->flags |= 1UL << (bit))
-#define ClearPageFlag(page, bit) ((page)->flags &= ~(1UL << (bit)))
+/* Flags change with atomic operations: a user page's flags are changed by
+ * several threads under different locks (the page lock, lru_lock). */
+#define PageFlag(page, bit)	((__atomic_load_n(&(page)->flags, __ATOMIC_RELAXED) >> (bit)) & 1)
+#define SetPageFlag(page, bit)	\
+	((void)__atomic_fetch_or(&(page)->flags, 1UL << (bit), __ATOMIC_RELAXED))
+#define ClearPageFlag(page, bit) \
+	((void)__atomic_fetch_and(&(page)->flags, ~(1UL << (bit)), __ATOMIC_RELAXED))
 
 #define PageReserved(page)	PageFlag(page, PG_reserved)
 

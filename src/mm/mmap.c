@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "mmap.h"
+#include "swap.h"
 
 #define USER_RANGE	(256ULL << 30)	/* the process's TASK_SIZE, here */
 #define PUD_SIZE	(1UL << PUD_SHIFT)
@@ -213,7 +214,13 @@ void request_populate(struct mm_struct *mm, unsigned long start, unsigned long e
 static int populate_one(struct mm_struct *mm, struct vm_area_struct *vma,
 			unsigned long start, unsigned long end, void *ctx)
 {
-	return populate_range(mm, vma, start, end, ((struct populate_req *)ctx)->write);
+	struct populate_req *pr = ctx;
+
+	if (pr->mode == POPULATE_COLD || pr->mode == POPULATE_PAGEOUT) {
+		madvise_cold_or_pageout(mm, vma, start, end, pr->mode == POPULATE_PAGEOUT);
+		return 0;
+	}
+	return populate_range(mm, vma, start, end, pr->write);
 }
 
 /* Free what a write hold left behind (taken off the mm under the hold). */
@@ -357,9 +364,9 @@ static void vma_account(struct mm_struct *mm, const struct vm_area_struct *vma, 
 
 int vm_account(struct mm_struct *mm, unsigned long pages)
 {
-	/* OVERCOMMIT_GUESS: refuse only what could never fit. There is no
-	 * swap yet, so RAM is the whole of it. */
-	if (pages > totalram_pages())
+	/* OVERCOMMIT_GUESS: refuse only what could never fit in RAM and
+	 * swap together. */
+	if (pages > totalram_pages() + (unsigned long)total_swap_pages)
 		return -ENOMEM;
 	atomic_fetch_add(&vm_committed_as, (long)pages);
 	mm->committed += pages;

@@ -119,8 +119,10 @@ static inline unsigned long pte_pfn(pteval_t pte)
 #define VMA_SPARES	4	/* VMAs one system call may need: two splits, a
 				 * new one; a VMA merged away goes back here */
 
-/* Populating a system call asks for, done after mmap_lock is downgraded. */
-enum populate_mode { POPULATE_NONE, POPULATE_IGNORE, POPULATE_MLOCK, POPULATE_MADVISE };
+/* Populating a system call asks for, done after mmap_lock is downgraded;
+ * MADV_COLD and MADV_PAGEOUT's reclaim runs there too. */
+enum populate_mode { POPULATE_NONE, POPULATE_IGNORE, POPULATE_MLOCK, POPULATE_MADVISE,
+		     POPULATE_COLD, POPULATE_PAGEOUT };
 struct populate_req {
 	unsigned long start, end;
 	bool write;
@@ -144,6 +146,7 @@ struct mm_struct {
 	/* Page counts, in pages unless named bytes. */
 	atomic_long rss_anon;		/* RssAnon: frames mapped */
 	atomic_long nr_zero_ptes;	/* PTEs naming the zero page */
+	atomic_long swapents;		/* VmSwap: swap PTEs (MM_SWAPENTS) */
 	atomic_long pgtables_bytes;	/* VmPTE */
 	atomic_long hiwater_rss;	/* VmHWM */
 	unsigned long total_vm;		/* VmSize (under mmap_lock) */
@@ -190,6 +193,9 @@ struct fault_stat {
 	atomic_ulong spurious;		/* faults on a page already mapped */
 	atomic_ulong atomic;		/* faults taken with kernel locks held */
 	atomic_ulong host_refused;	/* host mapping calls that failed */
+	atomic_ulong young;		/* touches of pages reclaim had aged */
+	atomic_ulong swapin_major;	/* swap-ins that read from swap */
+	atomic_ulong swapin_minor;	/* swap-ins from the swap cache */
 };
 extern struct fault_stat fault_stats;
 

@@ -65,6 +65,7 @@
 #include "internal.h"
 #include "vmalloc.h"
 #include "cma.h"
+#include "swap.h"
 
 const char *const migratetype_names[MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
@@ -1134,6 +1135,9 @@ void warn_alloc(gfp_t gfp, const char *fmt, ...)
 	show_free_areas();
 }
 
+/* Linux's MAX_RECLAIM_RETRIES: rounds of reclaim without progress. */
+#define MAX_RECLAIM_RETRIES 16
+
 static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 					   struct alloc_context *ac)
 {
@@ -1141,9 +1145,13 @@ static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
 	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
 	uint64_t stall_start = 0, next_stall_warn = 0;
+	unsigned int no_progress_loops = 0, loops = 0;
 	bool drained = false;
 	struct page *page;
 
+	/* Below the low watermark: kswapd starts on it in the background. */
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		wakeup_kswapd();
 retry:
 	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
 	if (page)
@@ -1158,28 +1166,58 @@ retry:
 	if (!can_direct_reclaim)
 		goto nopage;
 
-	/*
-	 * Direct reclaim. Until swap and reclaim exist (the swap issue) there
-	 * is nothing to reclaim, so "reclaim" is the part of it that can free
-	 * pages here: return the highatomic reserve and every CPU's per-CPU
-	 * lists to the buddy allocator, then try once more.
-	 */
 	count_vm_event((enum vm_event_item)(ALLOCSTALL_DMA +
 		(ac->highest_zoneidx == ZONE_DMA ? 0 : ALLOCSTALL_NORMAL - ALLOCSTALL_DMA)));
+	/*
+	 * What can be had without reclaiming pages: the highatomic reserve,
+	 * vmalloc's lazily freed areas, every CPU's per-CPU lists.
+	 */
 	if (!drained) {
 		unreserve_highatomic_pageblock(ac);
-		/* vmalloc's lazily freed areas hold frames until purged. */
 		vmalloc_reclaim();
 		mmk_drain_all_pages(NULL);
 		drained = true;
 		goto retry;
 	}
-	if (gfp & __GFP_NORETRY)
-		goto nopage;
-	if (costly && !(gfp & __GFP_RETRY_MAYFAIL))
-		goto nopage;
-	/* No reclaim progress is possible and there is no OOM killer yet:
-	 * like Linux after MAX_RECLAIM_RETRIES without progress, give up. */
+	/* Direct reclaim: user pages to swap (vmscan.c). */
+	if (swap_enabled()) {
+		unsigned long progress = try_to_free_pages(gfp, order);
+
+		page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+		if (page)
+			return page;
+		if (gfp & __GFP_NORETRY)
+			goto nopage;
+		if (costly && !(gfp & __GFP_RETRY_MAYFAIL))
+			goto nopage;
+		/*
+		 * Linux's should_reclaim_retry(): go on while reclaim makes
+		 * progress, give up after MAX_RECLAIM_RETRIES rounds without.
+		 * Pages under writeback are progress on its way. A bound on
+		 * all rounds stands in for Linux's check that the watermark
+		 * could be met at all (order > 0 may never be).
+		 */
+		if (progress || atomic_load(&nr_writeback_pages))
+			no_progress_loops = 0;
+		else
+			no_progress_loops++;
+		if (no_progress_loops <= MAX_RECLAIM_RETRIES && ++loops < 64 * MAX_RECLAIM_RETRIES) {
+			if (!progress)
+				reclaim_throttle(1000);
+			goto retry;
+		}
+	} else {
+		if (gfp & __GFP_NORETRY)
+			goto nopage;
+		if (costly && !(gfp & __GFP_RETRY_MAYFAIL))
+			goto nopage;
+	}
+	/*
+	 * Reclaim cannot help. Linux would now run the OOM killer; mmkit's
+	 * only process is its victim, and only a page fault kills it (the
+	 * fault path calls out_of_memory()): an allocation the kernel makes
+	 * for itself fails here and returns NULL.
+	 */
 
 nopage:
 	if (gfp & __GFP_NOFAIL) {
@@ -1188,8 +1226,7 @@ nopage:
 		WARN_ON_ONCE(!can_direct_reclaim);
 		/*
 		 * Linux gives a non-failing allocation all reserves when the
-		 * OOM killer cannot help; with no OOM killer yet, that is
-		 * always the case here.
+		 * OOM killer cannot help, as here.
 		 */
 		page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, ac);
 		if (page)
@@ -1206,6 +1243,7 @@ nopage:
 		}
 		arch_sleep_us(1000);
 		drained = false;
+		no_progress_loops = loops = 0;
 		goto retry;
 	}
 	warn_alloc(gfp, "page allocation failure: order:%u", order);

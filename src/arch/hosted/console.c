@@ -88,3 +88,8 @@ const char *arch_symbolize(unsigned long addr, char *buf, size_t len)
 		snprintf(buf, len, "%s+0x%lx", info.dli_sname, off);
 	return buf;
 }
+
+unsigned int arch_current_uid(void)
+{
+	return (unsigned int)getuid();
+}

@@ -341,3 +341,10 @@ int arch_walk_host_mappings(uint64_t lo, uint64_t hi, arch_mapping_fn fn, void *
 	close(fd);
 	return got < 0 ? -EIO : 0;
 }
+
+/* The direct map's base, for the block device's I/O (blockdev.c). */
+void *hosted_ram_base(void);
+void *hosted_ram_base(void)
+{
+	return ram_base;
+}
