@@ -127,7 +127,8 @@ int main(void)
 	bad("kmalloc_max=1", "kmalloc_max=1");
 	bad("min_free_kbytes=-5", "min_free_kbytes=-5");
 	bad("min_free_kbytes=lots", "min_free_kbytes=lots");
-	bad("swap=/tmp/x:1M", "swap=/tmp/x:1M");
+	bad("swap=/tmp/x:1Q", "swap=/tmp/x:1Q");
+	bad("swap=/tmp/x", "swap=/tmp/x");
 	bad("cma=5M", "cma=5M");
 	bad("cma=lots", "cma=lots");
 	bad("vmalloc=3M", "vmalloc=3M");

@@ -24,7 +24,20 @@
 
 struct rw_semaphore {
 	atomic_uint count;	/* readers, plus RWSEM_WRITER / RWSEM_WAITING */
+	void *_Atomic owner;	/* the writer's thread, while one holds it */
 };
+
+/* This thread, as a writer's identity (its arch_thread's address). */
+static inline void *rwsem_self(void)
+{
+	return &arch_this_thread;
+}
+
+/* Does this thread hold @sem for writing? (Reclaim must not wait for it.) */
+static inline bool rwsem_write_owned(struct rw_semaphore *sem)
+{
+	return atomic_load_explicit(&sem->owner, memory_order_relaxed) == rwsem_self();
+}
 
 #define RWSEM_WRITER	0x80000000u
 #define RWSEM_WAITING	0x40000000u
@@ -32,6 +45,7 @@ struct rw_semaphore {
 static inline void init_rwsem(struct rw_semaphore *sem)
 {
 	atomic_init(&sem->count, 0);
+	atomic_init(&sem->owner, NULL);
 }
 
 static inline void rwsem_wait(unsigned int *spins)
@@ -83,23 +97,6 @@ static inline void down_read_nowait_writer(struct rw_semaphore *sem)
 	}
 }
 
-/*
- * Reclaim's read hold: taken only if no writer holds the lock (a queued
- * writer does not stop it, so a fault that already reads and reclaims
- * gets it again); never waits.
- */
-static inline bool down_read_trylock_nowait_writer(struct rw_semaphore *sem)
-{
-	unsigned int c = atomic_load_explicit(&sem->count, memory_order_relaxed);
-
-	while (!(c & RWSEM_WRITER))
-		if (atomic_compare_exchange_weak_explicit(&sem->count, &c, c + 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
-			return true;
-	return false;
-}
-
 static inline void up_read(struct rw_semaphore *sem)
 {
 	atomic_fetch_sub_explicit(&sem->count, 1, memory_order_release);
@@ -116,8 +113,11 @@ static inline void down_write(struct rw_semaphore *sem)
 			/* No readers, no writer: take it (clearing our wait). */
 			if (atomic_compare_exchange_weak_explicit(&sem->count, &c, RWSEM_WRITER,
 								  memory_order_acquire,
-								  memory_order_relaxed))
+								  memory_order_relaxed)) {
+				atomic_store_explicit(&sem->owner, rwsem_self(),
+						      memory_order_relaxed);
 				return;
+			}
 			continue;
 		}
 		if (!(c & RWSEM_WAITING))
@@ -129,6 +129,7 @@ static inline void down_write(struct rw_semaphore *sem)
 
 static inline void up_write(struct rw_semaphore *sem)
 {
+	atomic_store_explicit(&sem->owner, NULL, memory_order_relaxed);
 	atomic_fetch_and_explicit(&sem->count, ~RWSEM_WRITER, memory_order_release);
 }
 
@@ -137,6 +138,7 @@ static inline void downgrade_write(struct rw_semaphore *sem)
 {
 	unsigned int c = atomic_load_explicit(&sem->count, memory_order_relaxed);
 
+	atomic_store_explicit(&sem->owner, NULL, memory_order_relaxed);
 	while (!atomic_compare_exchange_weak_explicit(&sem->count, &c,
 						      (c & RWSEM_WAITING) + 1,
 						      memory_order_release,

@@ -1019,6 +1019,8 @@ void zap_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 		atomic_fetch_sub(&mm->nr_zero_ptes, zb.zeros);
 	if (zb.swapents)
 		atomic_fetch_sub(&mm->swapents, zb.swapents);
+	if (zb.frames || zb.swapents)
+		kswapd_reset_failures();
 }
 
 /* ---- Changing protections and mlock ------------------------------------ */

@@ -38,8 +38,7 @@ void out_of_memory(gfp_t gfp, unsigned int order, unsigned long addr)
 	pr_warn("%s invoked oom-killer: gfp_mask=%#x(%s), order=%u, oom_score_adj=0\n",
 		comm, gfp, format_gfp(gfp, flags, sizeof(flags)), order);
 	pr_warn("CPU: %d PID: %d Comm: %s\n", arch_smp_processor_id(), pid, comm);
-	pr_warn("Call Trace:\n");
-	arch_dump_stack();
+	arch_dump_stack();	/* "Call Trace:" and the frames */
 	show_free_areas();
 	pr_info("Tasks state (memory values in pages):\n");
 	pr_info("[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name\n");

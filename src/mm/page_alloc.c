@@ -1135,9 +1135,6 @@ void warn_alloc(gfp_t gfp, const char *fmt, ...)
 	show_free_areas();
 }
 
-/* Linux's MAX_RECLAIM_RETRIES: rounds of reclaim without progress. */
-#define MAX_RECLAIM_RETRIES 16
-
 static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 					   struct alloc_context *ac)
 {

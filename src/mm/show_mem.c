@@ -5,7 +5,8 @@
  * fragmented: free kB per zone against its watermarks, then the free blocks
  * of every order with the migrate types that hold them.
  */
-#include "internal.h"
+#include "swap.h"
+#include "vmstat.h"
 
 #define K(pages) ((pages) << (PAGE_SHIFT - 10))
 
@@ -34,14 +35,17 @@ void show_free_areas(void)
 	for_each_populated_zone(zone)
 		free_pcp += zone_pcp_pages(zone, &local);
 	pr_warn("Mem-Info:\n");
-	pr_warn("active_anon:0 inactive_anon:0 isolated_anon:0\n"
+	pr_warn("active_anon:%lu inactive_anon:%lu isolated_anon:%lu\n"
 		" active_file:0 inactive_file:0 isolated_file:0\n"
-		" unevictable:0 dirty:0 writeback:0\n"
+		" unevictable:%lu dirty:0 writeback:%lu\n"
 		" slab_reclaimable:%lu slab_unreclaimable:%lu\n"
 		" mapped:0 shmem:0 pagetables:%lu\n"
 		" sec_pagetables:0 bounce:0\n"
 		" kernel_misc_reclaimable:0\n"
 		" free:%lu free_pcp:%lu free_cma:%lu\n",
+		global_node_page_state(NR_ACTIVE_ANON), global_node_page_state(NR_INACTIVE_ANON),
+		global_node_page_state(NR_ISOLATED_ANON), global_node_page_state(NR_UNEVICTABLE),
+		global_node_page_state(NR_WRITEBACK),
 		global_node_page_state(NR_SLAB_RECLAIMABLE_B) >> PAGE_SHIFT,
 		global_node_page_state(NR_SLAB_UNRECLAIMABLE_B) >> PAGE_SHIFT,
 		global_node_page_state(NR_PAGETABLE),
@@ -52,15 +56,18 @@ void show_free_areas(void)
 		unsigned long pcp = zone_pcp_pages(zone, &local);
 
 		pr_warn("Node 0 %s free:%lukB boost:%lukB min:%lukB low:%lukB high:%lukB "
-			"reserved_highatomic:%luKB active_anon:0kB inactive_anon:0kB "
-			"active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB "
-			"present:%lukB managed:%lukB mlocked:0kB bounce:0kB free_pcp:%lukB "
+			"reserved_highatomic:%luKB active_anon:%lukB inactive_anon:%lukB "
+			"active_file:0kB inactive_file:0kB unevictable:%lukB writepending:0kB "
+			"present:%lukB managed:%lukB mlocked:%lukB bounce:0kB free_pcp:%lukB "
 			"local_pcp:%ukB free_cma:%lukB\n",
 			zone->name, K(zone_page_state(zone, NR_FREE_PAGES)),
 			K(zone->watermark_boost), K(min_wmark_pages(zone)),
 			K(low_wmark_pages(zone)), K(high_wmark_pages(zone)),
-			K(zone->nr_reserved_highatomic), K(zone->present_pages),
-			K(zone_managed_pages(zone)), K(pcp), (unsigned int)K((unsigned long)local),
+			K(zone->nr_reserved_highatomic),
+			K(zone_page_state(zone, NR_ZONE_ACTIVE_ANON)),
+			K(zone_page_state(zone, NR_ZONE_INACTIVE_ANON)),
+			K(zone_page_state(zone, NR_ZONE_UNEVICTABLE)), K(zone->present_pages),
+			K(zone_managed_pages(zone)), K(zone_page_state(zone, NR_MLOCK)), K(pcp), (unsigned int)K((unsigned long)local),
 			K(zone_page_state(zone, NR_FREE_CMA_PAGES)));
 		char line[64];
 		int n = snprintf(line, sizeof(line), "lowmem_reserve[]:");
@@ -98,6 +105,11 @@ void show_free_areas(void)
 	}
 
 	unsigned long present = 0, reserved = 0;
+
+	pr_warn("%lu total pagecache pages\n", global_node_page_state(NR_FILE_PAGES));
+	pr_warn("%lu pages in swap cache\n", global_node_page_state(NR_SWAPCACHE));
+	pr_warn("Free swap  = %lukB\n", K((unsigned long)atomic_load(&nr_swap_pages)));
+	pr_warn("Total swap = %lukB\n", K((unsigned long)total_swap_pages));
 
 	for_each_populated_zone(zone) {
 		present += zone->present_pages;

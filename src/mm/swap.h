@@ -203,6 +203,10 @@ extern atomic_long nr_writeback_pages;
 
 /* ---- LRU and reclaim (vmscan.c) ------------------------------------------------- */
 
+/* Linux's MAX_RECLAIM_RETRIES: rounds of reclaim without progress before
+ * an allocation gives up, or kswapd goes to sleep for good. */
+#define MAX_RECLAIM_RETRIES 16
+
 /* The page lock. */
 static inline bool trylock_page(struct page *page)
 {
@@ -228,6 +232,8 @@ void lru_set_unevictable(struct page *page, bool unevictable);
 unsigned long try_to_free_pages(gfp_t gfp, unsigned int order);
 /* Wake kswapd: free memory fell below the low watermark. */
 void wakeup_kswapd(void);
+/* Memory came back (munmap, reclaim progress): kswapd may try again. */
+void kswapd_reset_failures(void);
 /* Wait a little for writeback to complete (reclaim_throttle). */
 void reclaim_throttle(unsigned int timeout_us);
 /* MADV_COLD / MADV_PAGEOUT on [@start, @end) of @vma, mmap_lock held for

@@ -178,14 +178,6 @@ static void make_uuid(unsigned char *uuid)
 	uuid[8] = (uuid[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 }
 
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* Read or write the header of @si (page 0 of the device). */
 static int swap_header(struct swap_info_struct *si, const struct swap_param *p,
 		       bool created, uint64_t size_now)
@@ -224,8 +216,7 @@ static int swap_header(struct swap_info_struct *si, const struct swap_param *p,
 		}
 		goto out;
 	}
-	if (!created && !all_zero(hdr, PAGE_SIZE) &&
-	    memcmp(hdr + PAGE_SIZE - SWAP_MAGIC_LEN, SWAP_MAGIC, SWAP_MAGIC_LEN)) {
+	if (!created && memcmp(hdr + PAGE_SIZE - SWAP_MAGIC_LEN, SWAP_MAGIC, SWAP_MAGIC_LEN)) {
 		err = -EEXIST;	/* somebody's data: not ours to format */
 		goto out;
 	}

@@ -43,9 +43,9 @@
  * GFP_NOIO allocations reclaim no page that needs a write.
  *
  * Locking: see swap.h. Reclaim holds mmap_lock for reading from before it
- * isolates pages until they are unmapped, taken without waiting (it may
- * already be held by the faulting thread that reclaims); when a writer
- * holds it, reclaim of the process waits for the next round.
+ * isolates pages until they are unmapped, taken without queueing behind a
+ * waiting writer (the faulting thread that reclaims may hold it already);
+ * a thread that holds it for writing reclaims nothing of the process.
  */
 #include <errno.h>
 #include <string.h>
@@ -418,8 +418,12 @@ static unsigned long shrink_node(struct scan_control *sc)
 
 	if (!mm || !swap_enabled())
 		return 0;
-	if (!down_read_trylock_nowait_writer(&mm->mmap_lock))
+	/* A thread that holds it for writing (the checker) reclaims nothing
+	 * of the process; others wait for the writer, which never waits for
+	 * reclaim, or read alongside a fault that is reclaiming. */
+	if (rwsem_write_owned(&mm->mmap_lock))
 		return 0;
+	down_read_nowait_writer(&mm->mmap_lock);
 	scan_limit = 4 * (lru_size[LRU_INACTIVE_ANON] + lru_size[LRU_ACTIVE_ANON]) + SWAP_CLUSTER_MAX;
 	while (sc->nr_reclaimed < sc->nr_to_reclaim && sc->nr_scanned < scan_limit) {
 		unsigned long before = sc->nr_scanned;
@@ -461,6 +465,8 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order)
 	arch_signals_block();
 	got = shrink_node(&sc);
 	arch_signals_unblock();
+	if (got)
+		kswapd_reset_failures();
 	/* The frames of written pages come back when the writes complete. */
 	if (got)
 		reclaim_throttle(20000);
@@ -538,10 +544,23 @@ void madvise_cold_or_pageout(struct mm_struct *mm, struct vm_area_struct *vma,
 static struct arch_kthread *kswapd_thread;
 static _Atomic uint32_t kswapd_wait;	/* 1: work requested */
 static atomic_bool kswapd_should_stop;
+/* Linux's kswapd_failures: runs in a row that reclaimed nothing. After
+ * MAX_RECLAIM_RETRIES of them kswapd stays asleep until reclaim makes
+ * progress again (direct reclaim, or memory given back by munmap), so it
+ * does not spin on a machine where nothing is reclaimable. */
+static atomic_uint kswapd_failures;
+
+void kswapd_reset_failures(void)
+{
+	if (atomic_load_explicit(&kswapd_failures, memory_order_relaxed))
+		atomic_store(&kswapd_failures, 0);
+}
 
 void wakeup_kswapd(void)
 {
 	if (!kswapd_thread || atomic_load_explicit(&kswapd_wait, memory_order_relaxed))
+		return;
+	if (atomic_load_explicit(&kswapd_failures, memory_order_relaxed) >= MAX_RECLAIM_RETRIES)
 		return;
 	if (!atomic_exchange(&kswapd_wait, 1))
 		arch_wake_all(&kswapd_wait);
@@ -565,6 +584,7 @@ static bool zone_balanced(int mark)
 static void balance_pgdat(void)
 {
 	unsigned int no_progress = 0;
+	unsigned long reclaimed = 0;
 
 	count_vm_event(PAGEOUTRUN);
 	while (!atomic_load(&kswapd_should_stop) && !zone_balanced(WMARK_HIGH)) {
@@ -574,10 +594,12 @@ static void balance_pgdat(void)
 			.may_writepage = true,
 			.count = true,
 		};
+		unsigned long got = shrink_node(&sc);
 
-		if (!shrink_node(&sc)) {
-			if (++no_progress > 16)
-				break;	/* nothing reclaimable: the next wakeup retries */
+		reclaimed += got;
+		if (!got) {
+			if (++no_progress > 4)
+				break;	/* nothing reclaimable now */
 			reclaim_throttle(2000);
 			continue;
 		}
@@ -586,6 +608,10 @@ static void balance_pgdat(void)
 		if (atomic_load(&nr_writeback_pages) > (long)(totalram_pages() / 8))
 			reclaim_throttle(10000);
 	}
+	if (reclaimed)
+		atomic_store(&kswapd_failures, 0);
+	else
+		atomic_fetch_add(&kswapd_failures, 1);
 }
 
 static void kswapd_main(void *arg)
@@ -599,8 +625,9 @@ static void kswapd_main(void *arg)
 		}
 		balance_pgdat();
 		atomic_store(&kswapd_wait, 0);
-		/* Woken again while working, and still below low: go on. */
-		if (!zone_balanced(WMARK_LOW) && !atomic_load(&kswapd_should_stop))
+		/* Still below low after a run that helped: go on. */
+		if (!zone_balanced(WMARK_LOW) && !atomic_load(&kswapd_should_stop) &&
+		    atomic_load(&kswapd_failures) < MAX_RECLAIM_RETRIES)
 			atomic_store(&kswapd_wait, 1);
 		if (atomic_load(&kswapd_wait))
 			reclaim_throttle(1000);
@@ -610,6 +637,7 @@ static void kswapd_main(void *arg)
 int kswapd_run(void)
 {
 	atomic_store(&kswapd_should_stop, false);
+	atomic_store(&kswapd_failures, 0);
 	atomic_store(&kswapd_wait, 0);
 	kswapd_thread = arch_kthread_run(kswapd_main, NULL, "kswapd0");
 	if (!kswapd_thread) {
