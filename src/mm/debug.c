@@ -82,6 +82,7 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_active] = "active", [PG_unevictable] = "unevictable",
 	[PG_swapcache] = "swapcache", [PG_writeback] = "writeback",
 	[PG_dirty] = "dirty", [PG_readahead] = "readahead",
+	[PG_isolated] = "isolated",
 };
 
 void dump_page(const struct page *page, const char *reason)

@@ -835,7 +835,7 @@ static int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma,
 	rss_add(mm, 1);
 	if (locked)
 		mod_zone_page_state(page_zone(page), NR_MLOCK, 1);
-	if (dirty)
+	if (dirty || vm_swap_full())
 		try_to_free_swap(page);
 	if (!PageFlag(page, PG_writeback))
 		lru_putback(page, false);

@@ -78,6 +78,7 @@ enum pageflags {
 	PG_writeback,	/* being written to swap */
 	PG_dirty,	/* differs from its swap slot */
 	PG_readahead,	/* read by swap readahead, not yet mapped */
+	PG_isolated,	/* off the LRU in reclaim's hands: only it puts it back */
 	__NR_PAGEFLAGS,
 };
 

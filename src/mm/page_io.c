@@ -135,6 +135,8 @@ void swap_writepages(struct page **pages, unsigned int nr)
 		sb->bio.phys[i] = (uint64_t)pfn_of(page) << PAGE_SHIFT;
 		SetPageFlag(page, PG_writeback);
 		ClearPageFlag(page, PG_dirty);
+		/* Reclaim's hold ends: the write's end puts it back. */
+		ClearPageFlag(page, PG_isolated);
 		unlock_page(page);
 	}
 	atomic_fetch_add(&nr_writeback_pages, (long)nr);

@@ -36,6 +36,8 @@
  *   PG_lru   on one of the LRU lists (lru links it; PG_active or
  *            PG_unevictable say which); clear while reclaim has it isolated
  *            or while it is under writeback.
+ *   PG_isolated   taken off the LRU by reclaim, which alone puts it back
+ *                 (a fault that maps it meanwhile leaves that to reclaim).
  *   PG_swapcache  in the swap cache; private is its swap entry.
  *   PG_writeback  being written to its slot; the I/O owns it until end_io.
  *   PG_dirty      (swap cache pages) differs from its slot. A PTE's
@@ -120,6 +122,7 @@ struct swap_info_struct {
 	 * consecutive slots, so that pages reclaimed together are written
 	 * with one I/O and read back with one. */
 	unsigned int *cluster_used;	/* per cluster: slots in use */
+	unsigned char *check_count;	/* per slot: swap PTEs mm_check found */
 	unsigned long nr_clusters;
 	unsigned long next_cluster;	/* where the search for a free one starts */
 	unsigned long cpu_next[NR_CPUS];/* next slot in the CPU's cluster, 0: none */
@@ -135,6 +138,14 @@ extern atomic_long nr_swap_pages;	/* free slots, all devices */
 extern long total_swap_pages;		/* usable slots, all devices */
 
 static inline bool swap_enabled(void) { return nr_swapfiles != 0; }
+
+/* Linux's vm_swap_full(): more than half of swap is in use. A page read
+ * back in then gives up its slot at once, rather than keep it for a
+ * write-free second swap-out. */
+static inline bool vm_swap_full(void)
+{
+	return atomic_load_explicit(&nr_swap_pages, memory_order_relaxed) * 2 < total_swap_pages;
+}
 
 int swap_parse_option(const char *val, struct swap_param *out, const char **why);
 int swapon_all(const struct swap_param *params, unsigned int n);

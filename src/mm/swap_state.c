@@ -152,7 +152,10 @@ retry:
 
 		if (k && (atomic || swp_type(ra[i]) != swp_type(ra[idx])))
 			continue;
-		page = alloc_page(k ? (GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN) : gfp);
+		/* Readahead pages only when free memory has them: no
+		 * reclaim while this fault holds page locks. */
+		page = alloc_page(k ? ((GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) |
+				       __GFP_NOWARN) : gfp);
 		if (!page) {
 			if (!k) {
 				*err = -ENOMEM;

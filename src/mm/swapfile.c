@@ -15,7 +15,9 @@
  * swap entry (0..SWAP_MAP_MAX) plus SWAP_HAS_CACHE while a swap cache page
  * stands for it; a slot is free when the byte is 0. cache[] holds that
  * page's pfn + 1. Both are kernel memory of the machine (vzalloc), five
- * bytes per slot, as Linux's swap_map and swap cache cost it.
+ * bytes per slot, as Linux's swap_map and swap cache cost it, plus one
+ * byte for the checker's counts (allocated here: mmk_check allocates
+ * nothing).
  *
  * Clusters. Slots are handed out in clusters of 256, as Linux does: each
  * CPU takes a free cluster and fills it in order, so a batch of pages that
@@ -244,6 +246,7 @@ static void swap_info_free(struct swap_info_struct *si)
 	vfree(si->swap_map);
 	vfree(si->cache);
 	vfree(si->cluster_used);
+	vfree(si->check_count);
 	kfree(si);
 }
 
@@ -264,9 +267,13 @@ static int swapon_one(const struct swap_param *p, int default_prio)
 	si->swap_map = vzalloc(si->max);
 	si->cache = vzalloc(si->max * sizeof(uint32_t));
 	si->cluster_used = vzalloc(si->nr_clusters * sizeof(unsigned int));
-	if (!si->swap_map || !si->cache || !si->cluster_used) {
+	/* The checker's counts, allocated now: mmk_check() allocates nothing
+	 * (it runs with mmap_lock held, and in test children whose RAM is
+	 * the parent's). */
+	si->check_count = vzalloc(si->max);
+	if (!si->swap_map || !si->cache || !si->cluster_used || !si->check_count) {
 		pr_err("mmkit: swap=%s: no memory for the swap map of %lu slots (%lu KiB of kernel memory)\n",
-		       p->path, si->max, si->max * 5 >> 10);
+		       p->path, si->max, si->max * 6 >> 10);
 		swap_info_free(si);
 		return -ENOMEM;
 	}
@@ -587,20 +594,10 @@ void swap_free_entry(struct mm_struct *mm, swp_entry_t entry)
 
 /* ---- The checker ---------------------------------------------------------------- */
 
-static unsigned char *check_counts[MAX_SWAPFILES];
-
 int swap_check_begin(void)
 {
-	for (unsigned int i = 0; i < nr_swapfiles; i++) {
-		check_counts[i] = vzalloc(swap_info[i]->max);
-		if (!check_counts[i]) {
-			while (i--) {
-				vfree(check_counts[i]);
-				check_counts[i] = NULL;
-			}
-			return -ENOMEM;
-		}
-	}
+	for (unsigned int i = 0; i < nr_swapfiles; i++)
+		memset(swap_info[i]->check_count, 0, swap_info[i]->max);
 	return 0;
 }
 
@@ -609,15 +606,16 @@ bool swap_check_pte(swp_entry_t entry)
 	unsigned int type = swp_type(entry);
 	unsigned long off = swp_offset(entry);
 
-	if (type >= nr_swapfiles || !check_counts[type] || !off || off >= swap_info[type]->max)
+	if (type >= nr_swapfiles || !off || off >= swap_info[type]->max)
 		return false;
-	if (check_counts[type][off] < 255)
-		check_counts[type][off]++;
+	if (swap_info[type]->check_count[off] < 255)
+		swap_info[type]->check_count[off]++;
 	return (swap_info[type]->swap_map[off] & ~SWAP_HAS_CACHE) != 0 &&
 	       swap_info[type]->swap_map[off] != SWAP_MAP_BAD;
 }
 
-#define problem(...) do { problems++; if (out) fprintf(out, "mmk_check: swap: " __VA_ARGS__); } while (0)
+/* At most 20 problems are described; all are counted. */
+#define problem(...) do { if (out && problems < 20) fprintf(out, "mmk_check: swap: " __VA_ARGS__); problems++; } while (0)
 
 long swap_check_end(FILE *out)
 {
@@ -648,9 +646,9 @@ long swap_check_end(FILE *out)
 				}
 				inuse += m != 0;
 				cnt = m & ~SWAP_HAS_CACHE;
-				if (check_counts[t] && cnt != check_counts[t][off])
+				if (cnt != si->check_count[off])
 					problem("%s slot %lu: swap count %u but %u PTEs hold it\n",
-						si->path, off, cnt, check_counts[t][off]);
+						si->path, off, cnt, si->check_count[off]);
 				pfn = si->cache[off];
 				if (!(m & SWAP_HAS_CACHE) != !pfn) {
 					problem("%s slot %lu: swap_map %#x but the cache %s a page\n",
@@ -690,9 +688,9 @@ long swap_check_end(FILE *out)
 				si->path, si->pages, bad, si->max - 1);
 		free_total += (long)(si->pages - si->inuse_pages);
 		spin_unlock(&si->lock);
-		vfree(check_counts[t]);
-		check_counts[t] = NULL;
 	}
+	if (problems > 20 && out)
+		fprintf(out, "mmk_check: swap: ... %ld problems in all\n", problems);
 	if (free_total != atomic_load(&nr_swap_pages))
 		problem("%ld slots free on the devices but nr_swap_pages is %ld\n", free_total,
 			atomic_load(&nr_swap_pages));

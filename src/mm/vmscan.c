@@ -146,7 +146,8 @@ void lru_del(struct page *page)
 void lru_putback(struct page *page, bool active)
 {
 	spin_lock(&lru_lock);
-	if (!PageFlag(page, PG_lru))
+	/* A page reclaim has isolated goes back when reclaim is done. */
+	if (!PageFlag(page, PG_lru) && !PageFlag(page, PG_isolated))
 		add_locked(page, PageFlag(page, PG_mlocked) ? LRU_UNEVICTABLE :
 				 active ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON);
 	spin_unlock(&lru_lock);
@@ -173,6 +174,7 @@ static unsigned int isolate_lru_pages(enum lru_list lru, unsigned int nr, struct
 		struct page *page = list_entry(lru_lists[lru].prev, struct page, lru);
 
 		del_locked(page);
+		SetPageFlag(page, PG_isolated);
 		out[n++] = page;
 	}
 	if (n)
@@ -184,6 +186,7 @@ static unsigned int isolate_lru_pages(enum lru_list lru, unsigned int nr, struct
 static void putback_isolated(struct page *page, enum lru_list lru)
 {
 	spin_lock(&lru_lock);
+	ClearPageFlag(page, PG_isolated);
 	add_locked(page, PageFlag(page, PG_mlocked) ? LRU_UNEVICTABLE : lru);
 	spin_unlock(&lru_lock);
 }
@@ -516,6 +519,7 @@ static void madv_one(unsigned long addr, pteval_t pte, void *ctx)
 		return;
 	}
 	del_locked(page);
+	SetPageFlag(page, PG_isolated);
 	mod_node_page_state(node_data0, NR_ISOLATED_ANON, 1);
 	spin_unlock(&lru_lock);
 	b->pages[b->n++] = page;
@@ -674,17 +678,17 @@ long lru_check(FILE *out)
 
 			n++;
 			if (!PageFlag(page, PG_lru) || page_lru(page) != (enum lru_list)l) {
-				problems++;
-				if (out)
+				if (out && problems < 20)
 					fprintf(out, "mmk_check: lru: pfn %#lx on list %d has flags %#lx\n",
 						pfn_of(page), l, page->flags);
+				problems++;
 			}
 			if (page->pg_state != PGS_ALLOC || (!page->mapping &&
 							    !PageFlag(page, PG_swapcache))) {
-				problems++;
-				if (out)
+				if (out && problems < 20)
 					fprintf(out, "mmk_check: lru: pfn %#lx on list %d is neither mapped nor in the swap cache (state %u)\n",
 						pfn_of(page), l, page->pg_state);
+				problems++;
 			}
 			if (n > max_pfn)
 				break;
