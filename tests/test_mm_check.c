@@ -29,6 +29,18 @@
  *     reads zeros"), a foreign file mapped in the user range ("neither RAM
  *     nor anonymous"), and a frame moved to another page with mremap ("the
  *     host maps frame X where the PTE names Y").
+ *
+ * With a swap file (swap=, single pages), the same clean states, then
+ * swap's own: pages paged out (MADV_PAGEOUT: swap PTEs, VmSwap), read
+ * back (mapped and in the swap cache), written again (out of it), made
+ * PROT_NONE and back over swap PTEs, paged out again, partly unmapped,
+ * every byte checked. And swap's corrupted states: an extra reference on
+ * a mapped swap cache page ("with one reference", refcount 2); in a
+ * child, a frame moved over a swap PTE ("is a swap entry") and host
+ * access given back to a page MADV_COLD made old ("is not young"). The
+ * swap counts, the swap cache and the LRU lists cannot be corrupted
+ * through the public API, so their checks (swapfile.c, vmscan.c) are only
+ * shown to pass on clean states here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -468,7 +480,179 @@ static void mirror_corrupted(void)
 	CHECK(mmk_munmap(p, 4 * PG) == 0, "%s: munmap", mode);
 }
 
-static void run(const char *cmdline, const char *name)
+/* ---- Swap ------------------------------------------------------------------------- */
+
+/* self/status's VmSwap in kB, -1 if unreadable. */
+static long vmswap_kb(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *line;
+	long kb = -1;
+	int err;
+
+	if (!f)
+		return -1;
+	err = mmk_report("self/status", f);
+	fclose(f);
+	line = text ? strstr(text, "\nVmSwap:\t") : NULL;
+	if (!err && line)
+		kb = strtol(line + 9, NULL, 10);
+	free(text);
+	return kb;
+}
+
+#define SW_PAGES	64
+
+static void swap_scenarios(void)
+{
+	unsigned char *p = mmk_mmap(NULL, SW_PAGES * PG, RW, ANON, -1, 0);
+	size_t bad;
+	long kb;
+
+	REQUIRE(p != MAP_FAILED, "%s: mmap", mode);
+	obj_fill(p, SW_PAGES * PG, 61);
+	expect_clean("swap: pages written");
+
+	CHECK(mmk_madvise(p, SW_PAGES * PG, MADV_PAGEOUT) == 0, "%s: MADV_PAGEOUT", mode);
+	kb = vmswap_kb();
+	CHECK(kb == SW_PAGES * 4, "%s: VmSwap %ld kB after paging out %d pages", mode, kb,
+	      SW_PAGES);
+	for (int i = 0; i < SW_PAGES; i++)
+		CHECK(mmk_follow_pfn(p + i * PG) == -1, "%s: page %d is paged out", mode, i);
+	expect_clean("swap: every page paged out (swap PTEs)");
+
+	/* Read half back: mapped, and still in the swap cache. */
+	bad = 0;
+	for (int i = 0; i < SW_PAGES; i += 2)
+		bad += obj_check(p + i * PG, PG, 61) != 0;
+	CHECK(bad == 0, "%s: %zu pages read back wrong", mode, bad);
+	expect_clean("swap: half read back (mapped swap cache pages)");
+
+	/* Write a quarter: they leave the swap cache. */
+	for (int i = 0; i < SW_PAGES; i += 4) {
+		volatile unsigned char *b = p + i * PG + 5;
+
+		*b = *b;	/* the same byte: the pattern stays */
+	}
+	expect_clean("swap: a quarter written again");
+
+	/* PROT_NONE over swap PTEs and mapped pages, then back. */
+	CHECK(mmk_mprotect(p + 8 * PG, 16 * PG, PROT_NONE) == 0, "%s: mprotect NONE", mode);
+	expect_clean("swap: PROT_NONE over swap PTEs");
+	CHECK(mmk_mprotect(p + 8 * PG, 16 * PG, RW) == 0, "%s: mprotect back", mode);
+	expect_clean("swap: RW again (merged)");
+
+	/* Out again: the clean swap cache pages need no write. */
+	CHECK(mmk_madvise(p, SW_PAGES * PG, MADV_PAGEOUT) == 0, "%s: MADV_PAGEOUT again", mode);
+	expect_clean("swap: paged out again");
+
+	/* munmap of swap PTEs frees their slots. */
+	CHECK(mmk_munmap(p + 20 * PG, 10 * PG) == 0, "%s: munmap the middle", mode);
+	expect_clean("swap: munmap over swap PTEs");
+	kb = vmswap_kb();
+	CHECK(kb >= 0 && kb <= (SW_PAGES - 10) * 4, "%s: VmSwap %ld kB after the munmap", mode, kb);
+	CHECK(obj_check(p, 20 * PG, 61) == 0 && obj_check(p + 30 * PG, 34 * PG, 61) == 0,
+	      "%s: every byte back from swap", mode);
+	expect_clean("swap: everything read back");
+
+	CHECK(mmk_munmap(p, SW_PAGES * PG) == 0, "%s: munmap all", mode);
+	expect_clean("swap: all unmapped");
+	CHECK(vmswap_kb() == 0, "%s: VmSwap 0 at the end", mode);
+}
+
+/* A mapped swap cache page holds one reference, as any mapped page (the
+ * swap cache takes none of its own): one more is reported. */
+static void swapcache_extra_reference(void)
+{
+	unsigned char *p = mmk_mmap(NULL, 4 * PG, RW, ANON, -1, 0);
+	struct page *page;
+	const char *report;
+	char want[160];
+	long n, pfn;
+
+	REQUIRE(p != MAP_FAILED, "%s: mmap", mode);
+	p[PG] = 7;
+	CHECK(mmk_madvise(p, 4 * PG, MADV_PAGEOUT) == 0, "%s: MADV_PAGEOUT", mode);
+	CHECK(mmk_follow_pfn(p + PG) == -1, "%s: paged out", mode);
+	CHECK(((volatile unsigned char *)p)[PG] == 7, "%s: read back", mode);
+	pfn = mmk_follow_pfn(p + PG);
+	REQUIRE(pfn >= 0 && pfn != (long)mmk_zero_pfn(), "%s: a frame", mode);
+	expect_clean("a swap cache page mapped");
+	page = pfn_to_page((unsigned long)pfn);
+	get_page(page);
+	n = check_quiet(&report);
+	put_page(page);
+	snprintf(want, sizeof(want),
+		 "frame %#lx is not an allocated order-0 page with one reference", pfn);
+	CHECK(n == 1 && strstr(report, want) && strstr(report, "refcount 2"),
+	      "%s: an extra reference on a swap cache page is reported once (%ld problems):\n%s",
+	      mode, n, report);
+	expect_clean("the reference dropped");
+	CHECK(mmk_munmap(p, 4 * PG) == 0, "%s: munmap", mode);
+}
+
+static void swap_mirror_child(void *arg)
+{
+	struct mirror_case *mc = arg;
+	unsigned char *p = mc->p;
+	long n;
+
+	switch (mc->kind) {
+	case 0:		/* page 0's frame moved over page 1's swap PTE */
+		if (mremap(p, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED, p + PG) == MAP_FAILED)
+			_exit(2);
+		break;
+	case 1:		/* access given back to page 2, which MADV_COLD made old */
+		if (mprotect(p + 2 * PG, PG, PROT_READ))
+			_exit(2);
+		break;
+	}
+	n = mmk_check(stderr);
+	fprintf(stderr, "child: %ld problems\n", n);
+	_exit(n > 0 ? 0 : 1);
+}
+
+static void swap_mirror_corrupted(void)
+{
+	unsigned char *p = mmk_mmap(NULL, 4 * PG, RW, ANON | MAP_NORESERVE, -1, 0);
+	struct mirror_case mc = { .p = p };
+	char want[2][160];
+	long pfn0;
+
+	REQUIRE(p != MAP_FAILED, "%s: mmap", mode);
+	for (int i = 0; i < 4; i++)
+		p[i * PG] = (unsigned char)(i + 1);
+	CHECK(mmk_madvise(p + PG, PG, MADV_PAGEOUT) == 0, "%s: MADV_PAGEOUT", mode);
+	CHECK(mmk_madvise(p + 2 * PG, PG, MADV_COLD) == 0, "%s: MADV_COLD", mode);
+	pfn0 = mmk_follow_pfn(p);
+	REQUIRE(pfn0 >= 0 && mmk_follow_pfn(p + PG) == -1 && mmk_follow_pfn(p + 2 * PG) >= 0,
+		"%s: the pages", mode);
+	snprintf(want[0], sizeof(want[0]), "the host maps frame %#lx where the PTE", pfn0);
+	snprintf(want[1], sizeof(want[1]), "is not young at %#lx", (unsigned long)(p + 2 * PG));
+	expect_clean("before the host's changes (swap)");
+
+	for (mc.kind = 0; mc.kind < 2; mc.kind++) {
+		const char *out;
+		int status = run_in_child(swap_mirror_child, &mc, &out);
+		char at[64];
+
+		snprintf(at, sizeof(at), "is a swap entry at %#lx", (unsigned long)(p + PG));
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s: swap host change %d is reported (status %#x):\n%s", mode, mc.kind,
+		      status, out);
+		CHECK(strstr(out, want[mc.kind]) && (mc.kind || strstr(out, at)),
+		      "%s: swap host change %d: the report names it:\n%s", mode, mc.kind, out);
+	}
+	expect_clean("the parent's mirror untouched (swap)");
+	for (int i = 0; i < 4; i++)
+		CHECK(p[i * PG] == i + 1, "%s: page %d intact", mode, i);
+	expect_clean("the pages touched again");
+	CHECK(mmk_munmap(p, 4 * PG) == 0, "%s: munmap", mode);
+}
+
+static void run(const char *cmdline, const char *name, bool swap)
 {
 	mode = name;
 	REQUIRE(mmk_boot(cmdline) == 0, "boot %s", cmdline);
@@ -477,14 +661,26 @@ static void run(const char *cmdline, const char *name)
 	zero_page_dirtied();
 	extra_reference();
 	mirror_corrupted();
+	if (swap) {
+		swap_scenarios();
+		swapcache_extra_reference();
+		swap_mirror_corrupted();
+	}
 	expect_clean("at the end");
 	mmk_shutdown();
 }
 
 int main(void)
 {
+	char path[64], cmdline[160];
+
 	test_seed();
-	run("mem=512M thp_anon=16K-2M:never", "single pages");
-	run("mem=512M", "large folios");
+	run("mem=512M thp_anon=16K-2M:never", "single pages", false);
+	run("mem=512M", "large folios", false);
+	snprintf(path, sizeof(path), "/tmp/mmkit-test-mm-check-%d.swap", (int)getpid());
+	unlink(path);
+	snprintf(cmdline, sizeof(cmdline), "mem=512M thp_anon=16K-2M:never swap=%s:16M", path);
+	run(cmdline, "single pages with swap", true);
+	unlink(path);
 	harness_exit();
 }

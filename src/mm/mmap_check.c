@@ -2,7 +2,7 @@
 /*
  * The invariant checker of the user address space, run by mmk_check().
  *
- * It proves four things about the simulated process, each by walking the
+ * It proves five things about the simulated process, each by walking the
  * structure itself rather than trusting a counter:
  *
  * 1. The VMAs. The list (mm->mmap, vm_next) and the red-black tree hold
@@ -20,44 +20,71 @@
  *    is an allocated order-0 frame with PG_table; every upper entry is a
  *    table's pfn with exactly _PAGE_TABLE and covers part of the user
  *    range; every PTE table serves a VMA (free_pgtables() frees the rest);
- *    every non-zero PTE is present and inside a VMA, whose permissions it
- *    does not exceed (no _PAGE_RW without VM_WRITE; PROT_NONE VMAs hold
- *    only _PAGE_PROTNONE PTEs, the others only _PAGE_PRESENT ones). A zero
- *    PTE is special, names zero_pfn and is never writable; any other PTE
- *    names an allocated order-0 frame with one reference, anonymous, of
+ *    every non-zero PTE is inside a VMA. A present one does not exceed
+ *    its VMA's permissions (no _PAGE_RW without VM_WRITE; PROT_NONE VMAs
+ *    hold only _PAGE_PROTNONE PTEs, the others only _PAGE_PRESENT ones).
+ *    A zero PTE is special, names zero_pfn and is never writable; any
+ *    other present PTE names an allocated order-0 frame, anonymous, of
  *    this mm, whose index is the PTE's virtual page, PG_mlocked exactly
- *    when its VMA is VM_LOCKED. The index also proves that no frame sits
+ *    when its VMA is VM_LOCKED, with one reference (the swap cache takes
+ *    none of its own: swap.h). The index also proves that no frame sits
  *    under two PTEs: a frame has one index, so of two PTEs naming it at
- *    most one can match (the report names both addresses). The tables
- *    counted equal NR_PAGETABLE (all of them) and VmPTE (all but the PGD,
- *    as Linux's mm_pgtables_bytes()); the frames equal RssAnon and
- *    NR_ANON_MAPPED; the zero PTEs nr_zero_ptes; the mlocked frames
- *    NR_MLOCK.
+ *    most one can match (the report names both addresses). The frame's reclaim
+ *    state (swap.h): on an LRU list (PG_lru) unless under writeback, on
+ *    the unevictable one exactly when mlocked; in the swap cache, its
+ *    private is a swap entry naming a slot of a swap device whose count
+ *    has SWAP_HAS_CACHE. The tables counted equal NR_PAGETABLE (all of
+ *    them) and VmPTE (all but the PGD, as Linux's mm_pgtables_bytes());
+ *    the frames equal RssAnon and NR_ANON_MAPPED; the zero PTEs
+ *    nr_zero_ptes; the mlocked frames NR_MLOCK.
  *
- * 3. The zero page and the fault reserve: allocated order-0 frames, no
+ * 3. Swap. A PTE that is neither none nor present is a swap PTE: it holds
+ *    exactly the bits of a swap entry (type and offset, nothing else) and
+ *    lies inside a VMA (of any protection: mprotect keeps swap entries).
+ *    Each one is handed to swapfile.c's checker (swap_check_begin(), then
+ *    swap_check_pte() per swap PTE, then swap_check_end()), which counts
+ *    the references each slot receives and then proves that every used
+ *    slot is referenced exactly as its swap count says, and checks the
+ *    swap cache, the clusters and the free slot counters; the swap PTEs
+ *    counted equal swapents (VmSwap). swap_check_begin() is called before
+ *    mmap_lock is taken (should it allocate, the allocation may reclaim,
+ *    and reclaim takes mmap_lock); the devices never change after boot. vmscan.c's lru_check() then checks
+ *    the LRU lists against the page flags and the node counters. If the
+ *    swap checker cannot start (no memory for its counts), the checker
+ *    says that the slots were not checked, as for the host mirror below.
+ *
+ * 4. The zero page and the fault reserve: allocated order-0 frames, no
  *    table, no owner, all 4096 bytes zero.
  *
- * 4. The host mirror (DESIGN.md rule 3), from the host's own list of its
+ * 5. The host mirror (DESIGN.md rule 3), from the host's own list of its
  *    mappings in the user range: a mapping of RAM lets each page reach
  *    only the frame its PTE names (pfn == offset >> PAGE_SHIFT), with
  *    write access only under a writable PTE and any access only under an
- *    accessible one; a readable anonymous mapping (the host's zero page
- *    standing in for ours) lies only over read-only zero PTEs;
- *    inaccessible anonymous memory (the reservation) may lie anywhere;
- *    nothing else may be mapped there, and no part may be unmapped (the
- *    reservation covers the whole range). The host may allow less than a PTE
- *    (a page not yet mirrored, a page it dropped): that is not reported.
- *    A RAM mapping without access over a page with no PTE is not reported
- *    either: it reaches nothing. If the host's list cannot be read, the
- *    checker says that the mirror was not checked (not a problem of the
- *    address space: the tests of the checker itself catch it).
+ *    accessible, young one (the accessed-bit emulation: a PTE whose
+ *    _PAGE_ACCESSED reclaim cleared must fault at the next touch); no
+ *    access at all under a swap PTE; a readable anonymous mapping (the
+ *    host's zero page standing in for ours) lies only over young
+ *    read-only zero PTEs; inaccessible anonymous memory (the reservation)
+ *    may lie anywhere; nothing else may be mapped there, and no part may
+ *    be unmapped (the reservation covers the whole range). The host may
+ *    allow less than a PTE (a page not yet mirrored, a page it dropped,
+ *    a page reclaim made old): that is not reported.
+ *    A RAM mapping without access over a page with no PTE or a swap PTE
+ *    is not reported either: it reaches nothing. If the host's list
+ *    cannot be read, the checker says that the mirror was not checked
+ *    (not a problem of the address space: the tests of the checker itself
+ *    catch it).
  *
- * Locking: mmap_lock is taken for writing, with the host's asynchronous
- * signals blocked as the system calls do. Faults take it for reading and
- * update the counters after they release the PTE lock, so a read lock
- * would let another thread's fault show half done; the write lock makes
- * the picture exact. The fault reserve, refilled outside mmap_lock, is
- * read under its own lock.
+ * Locking: the swap I/O in flight is waited for first (swap_io_drain()),
+ * so that pages under writeback are few. Then mmap_lock is taken for
+ * writing, with the host's asynchronous signals blocked as the system
+ * calls do. Faults take it for reading and update the counters after they
+ * release the PTE lock, so a read lock would let another thread's fault
+ * show half done; reclaim takes it for reading before it isolates pages
+ * and keeps it until they are unmapped, so no mapped page is isolated
+ * while the checker runs. The write lock makes the picture exact. The
+ * fault reserve, refilled outside mmap_lock, is read under its own lock;
+ * the swap counts under each device's si->lock (swapfile.c).
  *
  * Each problem is one line, "mmk_check: mm: <what> at <address>"; at most
  * MAX_SHOWN lines a category are printed, every problem is counted.
@@ -67,13 +94,16 @@
 #include <stdio.h>
 
 #include "mmap.h"
+#include "swap.h"
 #include "vmstat.h"
 
 #define MAX_SHOWN	20	/* lines printed per category */
 
-enum { CAT_VMA, CAT_ACCT, CAT_TABLE, CAT_PTE, CAT_ZERO, CAT_HOST, NR_CATS };
+enum { CAT_VMA, CAT_ACCT, CAT_TABLE, CAT_PTE, CAT_PAGE, CAT_SWAP, CAT_ZERO, CAT_HOST,
+       NR_CATS };
 static const char *const cat_names[NR_CATS] = {
-	"VMA", "accounting", "page-table", "PTE", "zero-page", "host-mirror",
+	"VMA", "accounting", "page-table", "PTE", "page-state", "swap", "zero-page",
+	"host-mirror",
 };
 
 struct mm_checker {
@@ -85,7 +115,9 @@ struct mm_checker {
 	bool list_ok;
 	struct vm_area_struct *cursor;	/* page-table walk's VMA cursor */
 	/* What the page-table walk found. */
-	unsigned long tables, frames, zeros, mlocked;
+	unsigned long tables, frames, zeros, mlocked, swap_ptes;
+	/* swap_check_begin() succeeded: hand it every swap PTE. */
+	bool swap_checking;
 	/* The host walk: mappings seen anywhere, the end of the user range
 	 * covered so far. */
 	unsigned long host_maps, host_next;
@@ -317,6 +349,49 @@ static bool is_zero_pte(pteval_t pte)
 	return pte_present(pte) && pte_special(pte) && pte_pfn(pte) == zero_pfn;
 }
 
+/* The slot a swap cache page stands for: a valid entry with the cache bit. */
+static void check_swapcache_entry(struct mm_checker *c, const struct page *page,
+				  unsigned long pfn, unsigned long addr)
+{
+	swp_entry_t entry = { page->private };
+	unsigned int type = swp_type(entry);
+	unsigned long offset = swp_offset(entry);
+	struct swap_info_struct *si = NULL;
+	unsigned char count;
+
+	if (type < __atomic_load_n(&nr_swapfiles, __ATOMIC_ACQUIRE) && type < MAX_SWAPFILES)
+		si = __atomic_load_n(&swap_info[type], __ATOMIC_ACQUIRE);
+	if (!si || !si->swap_map || offset == 0 || offset >= si->max) {
+		problem(c, CAT_PAGE, "frame %#lx is in the swap cache with private %#lx, which names no slot (type %u offset %#lx) at %#lx",
+			pfn, page->private, type, offset, addr);
+		return;
+	}
+	count = swap_count(entry);
+	if (!(count & SWAP_HAS_CACHE))
+		problem(c, CAT_PAGE, "frame %#lx is in the swap cache for slot %u:%#lx, whose swap count %#x lacks SWAP_HAS_CACHE at %#lx",
+			pfn, type, offset, count, addr);
+}
+
+/*
+ * A mapped frame's reclaim state: on an LRU list unless the I/O has it,
+ * on the unevictable list exactly when mlocked, and a swap cache page
+ * stands for a slot that knows it.
+ */
+static void check_page_state(struct mm_checker *c, struct page *page, unsigned long pfn,
+			     unsigned long addr)
+{
+	bool lru = PageFlag(page, PG_lru), mlocked = PageFlag(page, PG_mlocked);
+
+	if (!lru && !PageFlag(page, PG_writeback))
+		problem(c, CAT_PAGE, "frame %#lx is on no LRU list (PG_lru clear) and not under writeback at %#lx",
+			pfn, addr);
+	if (lru && PageFlag(page, PG_unevictable) != mlocked)
+		problem(c, CAT_PAGE, "frame %#lx is %s the unevictable list but %smlocked at %#lx",
+			pfn, mlocked ? "not on" : "on", mlocked ? "" : "not ", addr);
+	if (PageFlag(page, PG_swapcache))
+		check_swapcache_entry(c, page, pfn, addr);
+}
+
 /* A frame under the PTE @pte at @addr, in @vma (NULL: none). */
 static void check_frame(struct mm_checker *c, struct vm_area_struct *vma,
 			unsigned long addr, pteval_t pte)
@@ -361,6 +436,26 @@ static void check_frame(struct mm_checker *c, struct vm_area_struct *vma,
 		problem(c, CAT_PTE, "frame %#lx is %smlocked in a VMA %s VM_LOCKED (%#lx-%#lx) at %#lx",
 			pfn, mlocked ? "" : "not ", mlocked ? "without" : "with",
 			vma->vm_start, vma->vm_end, addr);
+	check_page_state(c, page, pfn, addr);
+}
+
+/* A PTE neither none nor present: a swap entry, in @vma (NULL: none). */
+static void check_swap_pte(struct mm_checker *c, struct vm_area_struct *vma,
+			   unsigned long addr, pteval_t pte)
+{
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	c->swap_ptes++;
+	if (swp_entry_to_pte(entry) != pte)
+		problem(c, CAT_SWAP, "swap PTE %#llx has bits that no swap entry sets (%#llx) at %#lx",
+			(unsigned long long)pte,
+			(unsigned long long)(pte ^ swp_entry_to_pte(entry)), addr);
+	if (c->list_ok && !vma)
+		problem(c, CAT_SWAP, "swap PTE %#llx outside every VMA at %#lx",
+			(unsigned long long)pte, addr);
+	if (c->swap_checking && !swap_check_pte(entry))
+		problem(c, CAT_SWAP, "swap PTE %#llx names no used slot at %#lx",
+			(unsigned long long)pte, addr);
 }
 
 static void check_pte(struct mm_checker *c, unsigned long addr, pteval_t pte)
@@ -368,8 +463,7 @@ static void check_pte(struct mm_checker *c, unsigned long addr, pteval_t pte)
 	struct vm_area_struct *vma = c->list_ok ? vma_at(c, addr) : NULL;
 
 	if (!pte_present(pte)) {
-		problem(c, CAT_PTE, "PTE %#llx is neither none nor present at %#lx",
-			(unsigned long long)pte, addr);
+		check_swap_pte(c, vma, addr, pte);
 		return;
 	}
 	if (c->list_ok && !vma)
@@ -448,7 +542,7 @@ static void check_page_tables(struct mm_checker *c)
 {
 	struct mm_struct *mm = c->mm;
 	unsigned long frames, pt_pages;
-	long rss, zeros, bytes;
+	long rss, zeros, swapents, bytes;
 
 	c->cursor = c->list_ok ? mm->mmap : NULL;
 	if (!check_table_page(c, mm->pgd, 0, mm->user_lo))
@@ -458,6 +552,7 @@ static void check_page_tables(struct mm_checker *c)
 
 	rss = atomic_load(&mm->rss_anon);
 	zeros = atomic_load(&mm->nr_zero_ptes);
+	swapents = atomic_load(&mm->swapents);
 	bytes = atomic_load(&mm->pgtables_bytes);
 	frames = global_node_page_state(NR_ANON_MAPPED);
 	pt_pages = global_node_page_state(NR_PAGETABLE);
@@ -470,6 +565,9 @@ static void check_page_tables(struct mm_checker *c)
 	if (zeros < 0 || (unsigned long)zeros != c->zeros)
 		problem(c, CAT_TABLE, "nr_zero_ptes is %ld but the page tables hold %lu zero PTEs at %#lx",
 			zeros, c->zeros, mm->user_lo);
+	if (swapents < 0 || (unsigned long)swapents != c->swap_ptes)
+		problem(c, CAT_TABLE, "swapents (VmSwap) is %ld but the page tables hold %lu swap PTEs at %#lx",
+			swapents, c->swap_ptes, mm->user_lo);
 	if (global_zone_page_state(NR_MLOCK) != c->mlocked)
 		problem(c, CAT_TABLE, "NR_MLOCK (Mlocked) is %lu but %lu mapped frames are PG_mlocked at %#lx",
 			global_zone_page_state(NR_MLOCK), c->mlocked, mm->user_lo);
@@ -580,6 +678,9 @@ static void check_host_mapping(uint64_t start, uint64_t end, int prot,
 			if (!is_zero_pte(pte) || !(pte & _PAGE_PRESENT))
 				problem(c, CAT_HOST, "the host reads zeros (its zero page) where the PTE is %#llx, not a readable zero PTE, at %#lx",
 					(unsigned long long)pte, a);
+			else if (!(pte & _PAGE_ACCESSED))
+				problem(c, CAT_HOST, "the host allows access where the PTE %#llx is not young at %#lx",
+					(unsigned long long)pte, a);
 		}
 		return;
 	case ARCH_MAPPING_RAM:
@@ -588,14 +689,20 @@ static void check_host_mapping(uint64_t start, uint64_t end, int prot,
 			unsigned long pfn = (unsigned long)((phys + (a - s)) >> PAGE_SHIFT);
 
 			if (!pte_present(pte)) {
-				if (prot)
+				if (prot && !pte)
 					problem(c, CAT_HOST, "the host maps frame %#lx where there is no PTE at %#lx",
 						pfn, a);
+				else if (prot)
+					problem(c, CAT_HOST, "the host maps frame %#lx where the PTE %#llx is a swap entry at %#lx",
+						pfn, (unsigned long long)pte, a);
 			} else if (pte_pfn(pte) != pfn) {
 				problem(c, CAT_HOST, "the host maps frame %#lx where the PTE names %#lx at %#lx",
 					pfn, pte_pfn(pte), a);
 			} else if (prot && !(pte & _PAGE_PRESENT)) {
 				problem(c, CAT_HOST, "the host allows access where the PTE %#llx is PROT_NONE at %#lx",
+					(unsigned long long)pte, a);
+			} else if (prot && !(pte & _PAGE_ACCESSED)) {
+				problem(c, CAT_HOST, "the host allows access where the PTE %#llx is not young at %#lx",
 					(unsigned long long)pte, a);
 			} else if ((prot & ARCH_PROT_WRITE) && !pte_write(pte)) {
 				problem(c, CAT_HOST, "the host allows writes where the PTE %#llx is read-only at %#lx",
@@ -616,10 +723,20 @@ long mm_check(FILE *out)
 
 	if (!mm)
 		return 0;
+	swap_io_drain();
+	/* Before mmap_lock: an allocation there may reclaim, which takes it. */
+	err = swap_check_begin();
+	c.swap_checking = !err;
+	if (err && out)
+		fprintf(out, "mmk_check: mm: the swap slots were not checked: their checker could not start (error %d)\n",
+			-err);
 	arch_signals_block();
 	down_write(&mm->mmap_lock);
 	check_vmas(&c);
 	check_page_tables(&c);
+	if (c.swap_checking)
+		c.problems += swap_check_end(out);
+	c.problems += lru_check(out);
 	check_spare_frames(&c);
 	/* The whole address space, so that a host list that reads as empty
 	 * (no program text, no stack: unreadable) can be told apart from a

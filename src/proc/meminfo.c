@@ -5,14 +5,18 @@
  * configured, as distributions ship it): a 16-character label, the value
  * in kB right-aligned in 8 columns, then " kB".
  *
- * Every field is printed. Those whose subsystem does not exist yet (page
- * cache, swap, hugetlb, user memory) read their counters, which are 0;
- * the totals are computed as Linux computes them: MemTotal is the managed
- * pages, MemAvailable is si_mem_available(), CommitLimit is
- * vm_commit_limit() with the default overcommit ratio.
+ * Every field is printed. Those whose subsystem does not exist (page
+ * cache, hugetlb) read their counters, which are 0; the totals are
+ * computed as Linux computes them: MemTotal is the managed pages,
+ * MemAvailable is si_mem_available() (which, as Linux's, counts no swap),
+ * SwapTotal the usable slots of every swap device, SwapFree the slots
+ * neither referenced nor held by the swap cache (nr_swap_pages, as
+ * si_swapinfo()), CommitLimit vm_commit_limit() with the default
+ * overcommit ratio: half of RAM plus all of swap.
  */
 #include "proc.h"
 #include "../mm/mmap.h"
+#include "../mm/swap.h"
 #include "../mm/vmalloc.h"
 
 #define K(pages)	((pages) << (PAGE_SHIFT - 10))
@@ -64,7 +68,10 @@ static unsigned long si_mem_available(void)
 int proc_meminfo_show(FILE *m)
 {
 	const unsigned long sysctl_overcommit_ratio = 50;
-	const unsigned long hugetlb_pages = 0, total_swap_pages = 0, free_swap_pages = 0;
+	const unsigned long hugetlb_pages = 0;
+	unsigned long swap_total = (unsigned long)total_swap_pages;
+	long free_swap = atomic_load(&nr_swap_pages);
+	unsigned long swap_free = free_swap > 0 ? (unsigned long)free_swap : 0;
 	unsigned long totalram = totalram_pages();
 	unsigned long buffers = 0;	/* no block devices */
 	unsigned long swapcache = global_node_page_state_pages(NR_SWAPCACHE);
@@ -79,7 +86,7 @@ int proc_meminfo_show(FILE *m)
 	unsigned long commit_limit;
 
 	commit_limit = (totalram - hugetlb_pages) * sysctl_overcommit_ratio / 100 +
-		       total_swap_pages;
+		       swap_total;
 
 	show_val_kb(m, "MemTotal:       ", totalram);
 	show_val_kb(m, "MemFree:        ", global_zone_page_state(NR_FREE_PAGES));
@@ -95,8 +102,8 @@ int proc_meminfo_show(FILE *m)
 	show_val_kb(m, "Inactive(file): ", inactive_file);
 	show_val_kb(m, "Unevictable:    ", global_node_page_state_pages(NR_UNEVICTABLE));
 	show_val_kb(m, "Mlocked:        ", global_zone_page_state(NR_MLOCK));
-	show_val_kb(m, "SwapTotal:      ", total_swap_pages);
-	show_val_kb(m, "SwapFree:       ", free_swap_pages);
+	show_val_kb(m, "SwapTotal:      ", swap_total);
+	show_val_kb(m, "SwapFree:       ", swap_free);
 	show_val_kb(m, "Zswap:          ", 0);
 	show_val_kb(m, "Zswapped:       ", 0);
 	show_val_kb(m, "Dirty:          ", global_node_page_state_pages(NR_FILE_DIRTY));

@@ -23,6 +23,7 @@ int proc_meminfo_show(FILE *m);
 int proc_slabinfo_show(FILE *m);
 int proc_iomem_show(FILE *m);
 int proc_vmallocinfo_show(FILE *m);
+int proc_swaps_show(FILE *m);
 /* The simulated process (task_mmu.c), and mmkit's fault counters. */
 int proc_pid_maps_show(FILE *m);
 int proc_pid_smaps_rollup_show(FILE *m);

@@ -2,8 +2,7 @@
 /*
  * mmk_report(): the table of /proc-style reports, by the name of the Linux
  * file each one reproduces ("self/..." for /proc/self/...), plus mmkit's
- * own mm_faults. A report whose subsystem is not built yet (swaps) is
- * simply not in the table, so it answers -ENOENT like any unknown name.
+ * own mm_faults. A name not in the table answers -ENOENT.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +21,7 @@ static const struct proc_report {
 	{ "slabinfo",		proc_slabinfo_show },
 	{ "vmallocinfo",	proc_vmallocinfo_show },
 	{ "iomem",		proc_iomem_show },
+	{ "swaps",		proc_swaps_show },
 	/* debugfs extfrag/unusable_index, then extfrag/extfrag_index */
 	{ "extfrag",		proc_extfrag_show },
 	{ "self/maps",		proc_pid_maps_show },

@@ -34,8 +34,12 @@
  *                 frame is mapped once (one process, no fork, no KSM), so
  *                 Pss equals Rss and nothing is Shared; large folios are
  *                 split and mapped by PTEs at once, so AnonHugePages is 0.
+ *                 Swap is the pages of the process on swap (its swap PTEs,
+ *                 mm->swapents: Linux's walk counts the same PTEs); each
+ *                 slot is held by one PTE, so SwapPss equals Swap.
  *   self/status   Name, State, Tgid, Ngid, Pid, Kthread, the Vm and Rss
- *                 lines, HugetlbPages, CoreDumping, THP_enabled: the lines
+ *                 lines (VmSwap: the swap PTEs, MM_SWAPENTS), HugetlbPages,
+ *                 CoreDumping, THP_enabled: the lines
  *                 of Linux's file that mmkit can fill truthfully, in its
  *                 order and spacing. Umask, PPid, TracerPid, Uid, Gid,
  *                 FDSize, Groups, the NS* lines, Threads and the signal,
@@ -280,6 +284,7 @@ int proc_pid_smaps_rollup_show(FILE *m)
 	struct mem_size_stats mss = { 0 };
 	unsigned long vma_start = 0, last_vma_end = 0;
 	struct vm_area_struct *vma;
+	long swapents;
 
 	if (!mm)
 		return -ESRCH;	/* Linux: a task without an mm */
@@ -296,6 +301,11 @@ int proc_pid_smaps_rollup_show(FILE *m)
 		walk_ptes(mm, vma->vm_start, vma->vm_end, smaps_pte_entry, &w);
 		last_vma_end = vma->vm_end;
 	}
+	/* Linux's smaps_pte_entry() adds PAGE_SIZE to swap for each swap
+	 * PTE and PAGE_SIZE / swap count to swap_pss; one PTE per slot. */
+	swapents = atomic_load(&mm->swapents);
+	mss.swap = swapents > 0 ? (unsigned long)swapents * PAGE_SIZE : 0;
+	mss.swap_pss = mss.swap;
 	mm_read_unlock(mm);
 
 	/* No VMA at all: Linux prints the range 0-0. */
@@ -323,14 +333,14 @@ static void show_task_name(FILE *m, const char *comm)
 
 struct task_mem_snapshot {
 	unsigned long total_vm, hiwater_vm, locked_vm, data_vm;
-	unsigned long anon, hiwater_rss, pgtables_bytes;
+	unsigned long anon, hiwater_rss, pgtables_bytes, swapents;
 };
 
 /* Linux's task_mem(): "Label:\t" then kB in 8 columns. */
 static void show_task_mem(FILE *m, const struct task_mem_snapshot *s)
 {
 	const unsigned long file = 0, shmem = 0, stack_vm = 0, text = 0, lib = 0;
-	const unsigned long pinned_vm = 0, swap = 0;
+	const unsigned long pinned_vm = 0;
 	unsigned long total_rss = s->anon + file + shmem;
 	unsigned long hiwater_vm = s->hiwater_vm > s->total_vm ? s->hiwater_vm : s->total_vm;
 	unsigned long hiwater_rss = s->hiwater_rss > total_rss ? s->hiwater_rss : total_rss;
@@ -349,7 +359,7 @@ static void show_task_mem(FILE *m, const struct task_mem_snapshot *s)
 	fprintf(m, "VmExe:\t%8lu kB\n", text >> 10);
 	fprintf(m, "VmLib:\t%8lu kB\n", lib >> 10);
 	fprintf(m, "VmPTE:\t%8lu kB\n", s->pgtables_bytes >> 10);
-	fprintf(m, "VmSwap:\t%8lu kB\n", K(swap));
+	fprintf(m, "VmSwap:\t%8lu kB\n", K(s->swapents));
 	/* hugetlb_report_usage(): no hugetlb pages exist. */
 	fprintf(m, "HugetlbPages:\t%8lu kB\n", 0UL);
 }
@@ -377,6 +387,7 @@ int proc_pid_status_show(FILE *m)
 		s.anon = (unsigned long)atomic_load(&mm->rss_anon);
 		s.hiwater_rss = (unsigned long)atomic_load(&mm->hiwater_rss);
 		s.pgtables_bytes = (unsigned long)atomic_load(&mm->pgtables_bytes);
+		s.swapents = (unsigned long)atomic_load(&mm->swapents);
 		mm_read_unlock(mm);
 		show_task_mem(m, &s);
 		fputs("CoreDumping:\t0\n", m);
