@@ -765,6 +765,16 @@ static int do_present(struct mm_struct *mm,
  * A read maps it read-only and clean, so that it can go back to its slot
  * without a write; a write maps it writable and frees the slot.
  */
+/* A page swapin_readahead() gave us that the fault will not map: it
+ * stays in the swap cache, where reclaim can find it on the LRU. */
+static void swapin_abandon(struct page *page)
+{
+	if (!PageFlag(page, PG_writeback) && !page->mapping)
+		lru_putback(page, false);
+	unlock_page(page);
+	put_page(page);
+}
+
 static int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma,
 			unsigned long addr, pteval_t *pt, pteval_t orig, bool write,
 			struct fault_ctx *fc, unsigned long *next)
@@ -802,13 +812,12 @@ static int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma,
 	}
 	page = swapin_readahead(ra, n, idx, fc->atomic, &major, &err);
 	if (!page)
-		return err == -EIO ? FAULT_SIGBUS : FAULT_OOM;
+		return err == -EIO ? FAULT_SIGBUS : err == -EAGAIN ? FAULT_RETRY : FAULT_OOM;
 
 	spin_lock(ptl);
 	if (entry_read(slot) != orig) {
 		spin_unlock(ptl);
-		unlock_page(page);
-		put_page(page);
+		swapin_abandon(page);
 		return FAULT_RETRY;	/* another thread mapped it */
 	}
 	pte = mk_pte(pfn_of(page), vma->vm_flags, false);
@@ -821,8 +830,7 @@ static int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma,
 		entry_write(slot, orig);
 		arch_vrange_reset((void *)addr, PAGE_SIZE);
 		spin_unlock(ptl);
-		unlock_page(page);
-		put_page(page);
+		swapin_abandon(page);
 		report_host_refusal(addr, PAGE_SIZE, err);
 		return FAULT_HOST;
 	}
@@ -966,10 +974,12 @@ static void zap_one(unsigned long addr, pteval_t *slot, void *ctx)
 	}
 	pfn = pte_pfn(pte);
 	page = page_of(pfn);
-	page_remove_anon(page);
 	zb->frames++;
 	if (PageFlag(page, PG_swapcache)) {
+		/* The end of a write reads page->mapping under the page
+		 * lock: change it only under that lock. */
 		lock_page(page);
+		page_remove_anon(page);
 		if (PageFlag(page, PG_writeback)) {
 			/* The write's end frees it: it is mapped no more. */
 			unlock_page(page);
@@ -980,6 +990,7 @@ static void zap_one(unsigned long addr, pteval_t *slot, void *ctx)
 		ClearPageFlag(page, PG_dirty);
 		unlock_page(page);
 	} else {
+		page_remove_anon(page);
 		lru_del(page);
 	}
 	if (zb->leak)

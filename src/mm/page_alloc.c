@@ -1190,11 +1190,11 @@ retry:
 		/*
 		 * Linux's should_reclaim_retry(): go on while reclaim makes
 		 * progress, give up after MAX_RECLAIM_RETRIES rounds without.
-		 * Pages under writeback are progress on its way. A bound on
+		 * Progress is frames freed, by us or by anyone. A bound on
 		 * all rounds stands in for Linux's check that the watermark
 		 * could be met at all (order > 0 may never be).
 		 */
-		if (progress || atomic_load(&nr_writeback_pages))
+		if (progress)
 			no_progress_loops = 0;
 		else
 			no_progress_loops++;

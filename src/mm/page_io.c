@@ -49,8 +49,12 @@ static bool io_ratelimit(void)
 
 struct swap_bio {
 	struct arch_bio bio;
-	bool kswapd;		/* whose reclaim: for pgsteal_* */
+	int steal;		/* PGSTEAL_KSWAPD, PGSTEAL_DIRECT, or -1 */
 };
+_Static_assert(sizeof(struct swap_bio) <= PAGE_SIZE, "a bio fits in a page");
+
+/* Frames reclaim has given back, for progress (vmscan.c reads it). */
+atomic_ulong reclaim_freed;
 
 static struct page *bio_page(const struct arch_bio *bio, unsigned int i)
 {
@@ -77,8 +81,10 @@ static void swap_write_done(struct swap_bio *sb)
 		ClearPageFlag(page, PG_writeback);
 		if (bio->status)
 			SetPageFlag(page, PG_dirty);
-		if (!page->mapping && !PageFlag(page, PG_dirty)) {
-			/* On disk and nobody maps it: the frame goes back. */
+		if (!page->mapping && (!PageFlag(page, PG_dirty) ||
+				       !(swap_count((swp_entry_t){ page->private }) & ~SWAP_HAS_CACHE))) {
+			/* On disk and nobody maps it, or nothing refers to
+			 * it any more (munmap): the frame goes back. */
 			delete_from_swap_cache(page);
 			unlock_page(page);
 			freed[nr_freed++] = page;
@@ -90,9 +96,11 @@ static void swap_write_done(struct swap_bio *sb)
 	}
 	atomic_fetch_sub(&nr_writeback_pages, (long)bio->nr_pages);
 	mod_node_page_state(node_data0, NR_WRITEBACK, -(long)bio->nr_pages);
-	if (nr_freed)
-		count_vm_events(sb->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_freed);
-	count_vm_events(PGSTEAL_ANON, nr_freed);
+	if (nr_freed && sb->steal >= 0) {
+		count_vm_events((enum vm_event_item)sb->steal, nr_freed);
+		count_vm_events(PGSTEAL_ANON, nr_freed);
+	}
+	atomic_fetch_add(&reclaim_freed, nr_freed);
 	for (unsigned int i = 0; i < nr_freed; i++)
 		__free_page(freed[i]);
 	atomic_fetch_add(&swap_writeback_seq, 1);
@@ -104,17 +112,21 @@ static void end_swap_bio_write(struct arch_bio *bio)
 	struct swap_bio *sb = (struct swap_bio *)bio;
 
 	swap_write_done(sb);
-	kfree(sb);
+	free_page((unsigned long)sb);
 }
 
-/* Current thread is kswapd? (vmscan.c) */
-bool current_is_kswapd(void);
-
-void swap_writepages(struct page **pages, unsigned int nr)
+void swap_writepages(struct page **pages, unsigned int nr, int steal)
 {
 	swp_entry_t first = { pages[0]->private };
 	struct swap_info_struct *si = swap_info[swp_type(first)];
-	struct swap_bio *sb = kmalloc(sizeof(*sb), GFP_NOWAIT | __GFP_NOWARN);
+	/*
+	 * The bio comes from the page allocator, not kmalloc: the caller
+	 * holds page locks, and a page-lock holder must not wait for a lock
+	 * that a thread interrupted by a program's signal may hold while its
+	 * handler faults on a page in the swap cache (the slab's list lock
+	 * counts only in locks_held; such a fault may still do swap-in).
+	 */
+	struct swap_bio *sb = (void *)__get_free_page(GFP_NOWAIT | __GFP_NOWARN);
 	struct swap_bio onstack;
 	bool async = sb != NULL;
 
@@ -124,7 +136,7 @@ void swap_writepages(struct page **pages, unsigned int nr)
 		sb = &onstack;
 	}
 	memset(&sb->bio, 0, sizeof(sb->bio));
-	sb->kswapd = current_is_kswapd();
+	sb->steal = steal;
 	sb->bio.write = true;
 	sb->bio.off = (uint64_t)swp_offset(first) << PAGE_SHIFT;
 	sb->bio.nr_pages = nr;
@@ -152,6 +164,16 @@ void swap_writepages(struct page **pages, unsigned int nr)
 	}
 }
 
+/* Said once the pages are unlocked: printing may wait for the console. */
+void swap_read_error(swp_entry_t entry)
+{
+	struct swap_info_struct *si = swap_info[swp_type(entry)];
+
+	if (io_ratelimit())
+		pr_alert("Read-error on swap-device (%u:%u:%llu)\n", si->major, si->minor,
+			 (unsigned long long)(swp_offset(entry) << (PAGE_SHIFT - 9)));
+}
+
 int swap_readpages(struct page **pages, unsigned int nr, swp_entry_t entry)
 {
 	struct swap_info_struct *si = swap_info[swp_type(entry)];
@@ -166,9 +188,6 @@ int swap_readpages(struct page **pages, unsigned int nr, swp_entry_t entry)
 	err = arch_blkdev_rw_sync(si->bdev, &bio);
 	if (err) {
 		atomic_fetch_add(&si->read_errors, 1);
-		if (io_ratelimit())
-			pr_alert("Read-error on swap-device (%u:%u:%llu)\n", si->major, si->minor,
-				 (unsigned long long)(bio.off >> 9));
 		return err;
 	}
 	count_vm_events(PSWPIN, nr);

@@ -193,7 +193,8 @@ struct page *lookup_swap_cache_locked(swp_entry_t entry);
  * or read from its device together with the other entries of @ra (the
  * swap PTEs around the fault: readahead, none when @atomic). Returned
  * locked and with a reference; *@major tells whether it was read. NULL:
- * no memory (*@err -ENOMEM) or a read error (-EIO).
+ * no memory (*@err -ENOMEM), a read error (-EIO), or the slot is gone
+ * (-EAGAIN: another fault mapped the page; the PTE must be read again).
  */
 #define SWAP_RA_MAX	8	/* Linux's page-cluster 3 */
 struct page *swapin_readahead(const swp_entry_t *ra, unsigned int nr, unsigned int idx,
@@ -204,10 +205,13 @@ void try_to_free_swap(struct page *page);
 /* ---- Swap I/O (page_io.c) ------------------------------------------------------ */
 
 /* Write @nr locked swap cache pages (their slots consecutive on one
- * device) asynchronously; each ends unlocked on the LRU or freed. */
-void swap_writepages(struct page **pages, unsigned int nr);
+ * device) asynchronously; each ends unlocked on the LRU or freed, counted
+ * in the vm event @steal (PGSTEAL_KSWAPD/_DIRECT) unless it is -1. */
+void swap_writepages(struct page **pages, unsigned int nr, int steal);
+extern atomic_ulong reclaim_freed;	/* frames reclaim gave back */
 /* Read @nr pages into the frames @pages (consecutive slots from @entry). */
 int swap_readpages(struct page **pages, unsigned int nr, swp_entry_t entry);
+void swap_read_error(swp_entry_t entry);	/* the message, after unlocking */
 void swap_io_ratelimit_reset(void);
 extern _Atomic uint32_t swap_writeback_seq;	/* bumps at each completion */
 extern atomic_long nr_writeback_pages;

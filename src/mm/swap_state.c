@@ -90,8 +90,9 @@ struct page *lookup_swap_cache_locked(swp_entry_t entry)
 }
 
 /*
- * Claim @entry's slot for the new, locked @page: 1 when it is ours to
- * read, 0 when the cache already has a page for it (or the slot went away).
+ * Claim @entry's slot for the new, locked @page: 0 when it is ours to
+ * read, -EEXIST when the cache already has a page for it, -ENOENT when
+ * the slot went away (another fault mapped the page and freed it).
  */
 static int swapcache_claim(struct page *page, swp_entry_t entry)
 {
@@ -101,9 +102,13 @@ static int swapcache_claim(struct page *page, swp_entry_t entry)
 
 	spin_lock(&si->lock);
 	m = si->swap_map[off];
-	if ((m & SWAP_HAS_CACHE) || !(m & ~SWAP_HAS_CACHE) || m == SWAP_MAP_BAD) {
+	if (m == SWAP_MAP_BAD || !(m & ~SWAP_HAS_CACHE)) {
 		spin_unlock(&si->lock);
-		return 0;
+		return -ENOENT;
+	}
+	if (m & SWAP_HAS_CACHE) {
+		spin_unlock(&si->lock);
+		return -EEXIST;
 	}
 	si->swap_map[off] = m | SWAP_HAS_CACHE;
 	si->cache[off] = (uint32_t)(pfn_of(page) + 1);
@@ -112,7 +117,7 @@ static int swapcache_claim(struct page *page, swp_entry_t entry)
 	SetPageFlag(page, PG_swapcache);
 	mod_node_page_state(node_data0, NR_SWAPCACHE, 1);
 	mod_node_page_state(node_data0, NR_FILE_PAGES, 1);
-	return 1;
+	return 0;
 }
 
 /* A page that could not be read: out of the cache and freed. */
@@ -129,6 +134,7 @@ struct page *swapin_readahead(const swp_entry_t *ra, unsigned int nr, unsigned i
 	struct page *pages[SWAP_RA_MAX], *fault_page = NULL;
 	swp_entry_t ents[SWAP_RA_MAX];
 	unsigned int n = 0;
+	int claim;
 	gfp_t gfp;
 
 	*major = false;
@@ -164,12 +170,16 @@ retry:
 			break;
 		}
 		lock_page(page);
-		if (!swapcache_claim(page, ra[i])) {
+		claim = swapcache_claim(page, ra[i]);
+		if (claim) {
 			unlock_page(page);
 			__free_page(page);
-			if (!k)
+			if (k)
+				continue;
+			if (claim == -EEXIST)
 				goto retry;	/* someone else is reading it */
-			continue;
+			*err = -EAGAIN;		/* the PTE changed: look again */
+			return NULL;
 		}
 		if (k) {
 			SetPageFlag(page, PG_readahead);
@@ -191,6 +201,9 @@ retry:
 			fault_page = page;
 	}
 	/* Read runs of consecutive slots, one I/O each. */
+	bool read_failed = false;
+	swp_entry_t failed_at = { 0 };
+
 	for (unsigned int s = 0; s < n;) {
 		unsigned int e = s + 1;
 		int rerr;
@@ -198,6 +211,10 @@ retry:
 		while (e < n && swp_offset(ents[e]) == swp_offset(ents[e - 1]) + 1)
 			e++;
 		rerr = swap_readpages(pages + s, e - s, ents[s]);
+		if (rerr && !read_failed) {
+			read_failed = true;
+			failed_at = ra[idx];
+		}
 		for (unsigned int j = s; j < e; j++) {
 			if (rerr) {
 				if (pages[j] == fault_page) {
@@ -212,6 +229,10 @@ retry:
 		}
 		s = e;
 	}
+	/* Said for the fault's own page, when nothing is locked any more
+	 * (a failed readahead only costs its pages). */
+	if (read_failed && !fault_page)
+		swap_read_error(failed_at);
 	if (!fault_page)
 		return NULL;
 	*major = true;

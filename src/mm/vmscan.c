@@ -209,12 +209,6 @@ struct scan_control {
 	bool count;			/* pgscan/pgsteal counters (not madvise) */
 };
 
-static _Thread_local bool this_is_kswapd;
-bool current_is_kswapd(void);
-bool current_is_kswapd(void)
-{
-	return this_is_kswapd;
-}
 
 static void shrink_active_list(struct mm_struct *mm, struct scan_control *sc, unsigned int nr)
 {
@@ -248,8 +242,10 @@ static void sort_by_slot(struct page **pages, unsigned int n)
 }
 
 /* Write locked swap cache pages, one I/O per run of consecutive slots. */
-static void write_batch(struct page **pages, unsigned int n)
+static void write_batch(struct scan_control *sc, struct page **pages, unsigned int n)
 {
+	int steal = !sc->count ? -1 : sc->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT;
+
 	sort_by_slot(pages, n);
 	for (unsigned int s = 0; s < n;) {
 		unsigned int e = s + 1;
@@ -257,7 +253,7 @@ static void write_batch(struct page **pages, unsigned int n)
 		while (e < n && e - s < ARCH_BIO_MAX_PAGES &&
 		       pages[e]->private == pages[e - 1]->private + 1)
 			e++;
-		swap_writepages(pages + s, e - s);
+		swap_writepages(pages + s, e - s, steal);
 		s = e;
 	}
 }
@@ -379,7 +375,7 @@ static void shrink_page_list(struct mm_struct *mm, struct scan_control *sc,
 		}
 	}
 	if (nw)
-		write_batch(write, nw);
+		write_batch(sc, write, nw);
 	isolated_done(n);
 	sc->nr_reclaimed += nw + nf;
 	if (sc->count && nf) {
@@ -388,6 +384,7 @@ static void shrink_page_list(struct mm_struct *mm, struct scan_control *sc,
 	}
 	for (unsigned int i = 0; i < nf; i++)
 		__free_page(freed[i]);
+	atomic_fetch_add(&reclaim_freed, nf);
 }
 
 static void shrink_inactive_list(struct mm_struct *mm, struct scan_control *sc, unsigned int nr)
@@ -460,20 +457,22 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order)
 		.may_writepage = gfp & __GFP_IO,
 		.count = true,
 	};
-	unsigned long got;
+	unsigned long before = atomic_load(&reclaim_freed), freed;
 
 	(void)order;
 	if (!swap_enabled())
 		return 0;
 	arch_signals_block();
-	got = shrink_node(&sc);
+	shrink_node(&sc);
 	arch_signals_unblock();
-	if (got)
-		kswapd_reset_failures();
-	/* The frames of written pages come back when the writes complete. */
-	if (got)
+	/* The frames of written pages come back when the writes complete:
+	 * progress is what was freed by then (a failing device frees none). */
+	if (sc.nr_reclaimed && atomic_load(&reclaim_freed) == before)
 		reclaim_throttle(20000);
-	return got;
+	freed = atomic_load(&reclaim_freed) - before;
+	if (freed)
+		kswapd_reset_failures();
+	return freed;
 }
 
 /* ---- MADV_COLD and MADV_PAGEOUT ---------------------------------------------------- */
@@ -621,7 +620,6 @@ static void balance_pgdat(void)
 static void kswapd_main(void *arg)
 {
 	(void)arg;
-	this_is_kswapd = true;
 	while (!atomic_load(&kswapd_should_stop)) {
 		if (!atomic_load(&kswapd_wait)) {
 			arch_wait_on(&kswapd_wait, 0, 0);
