@@ -323,6 +323,19 @@ int main(void)
 	verdict_holds(r.out, "RSS grew by exactly the quarter written");
 	verdict_holds(r.out, "RSS back to");
 	verdict_holds(r.out, "took its 16 frames at the");
+	/* Chapter 6: swap, reclaim and the OOM killer. */
+	CHECK(strstr(r.out, "Chapter 6. Swap, reclaim and the OOM killer") != NULL,
+	      "chapter 6 runs:\n%s", r.out);
+	CHECK(strstr(r.out, "\"SWAPSPACE2\" at offset 4086") != NULL,
+	      "the swap file's header is shown:\n%s", r.out);
+	verdict_holds(r.out, "pages were deposited in the swap file");
+	verdict_holds(r.out, "pages read back intact: 0 bytes differ");
+	verdict_holds(r.out, "kmalloc buffers kept every frame and every byte");
+	verdict_holds(r.out, "every swap slot is free again");
+	verdict_holds(r.out, "the same workload met the OOM killer");
+	CHECK(strstr(r.out, "invoked oom-killer") != NULL &&
+	      strstr(r.out, "Out of memory: Killed process") != NULL,
+	      "the child's OOM report is shown:\n%s", r.out);
 	CHECK(count(r.out, "CLAIM FAILS") == (timed_fails ? 1 : 0), "no claim fails:\n%s", r.out);
 	done(&r);
 

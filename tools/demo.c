@@ -16,8 +16,8 @@
  * demo_kmalloc.c holds chapter 2 (kmalloc and the slab allocator),
  * demo_vmalloc.c chapter 3 (vmalloc), demo_dma.c chapter 4 (DMA, CMA and
  * interrupt context), demo_user.c chapter 5 (user memory: demand paging
- * and the zero page). Later issues add chapters (swap) as new rows of the
- * table.
+ * and the zero page), demo_swap.c chapter 6 (swap, reclaim and the OOM
+ * killer). Later issues add chapters as new rows of the table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -814,7 +814,7 @@ static const struct chapter chapters[] = {
 	{ "vmalloc", chapter_vmalloc },
 	{ "DMA, boot-time reservation and interrupt context", chapter_dma },
 	{ "User memory: demand paging and the zero page", chapter_user },
-	/* Later issues: swap. */
+	{ "Swap, reclaim and the OOM killer", chapter_swap },
 };
 
 int cmd_demo(const char *cmdline)

@@ -8,7 +8,8 @@
  * demo.c holds the tour and chapter 1; demo_kmalloc.c holds chapter 2,
  * demo_vmalloc.c chapter 3 (which fragments memory once more, for vmalloc),
  * demo_dma.c chapter 4 (DMA, CMA and interrupt context, on memory
- * fragmented once more), demo_user.c chapter 5 (user memory).
+ * fragmented once more), demo_user.c chapter 5 (user memory), demo_swap.c
+ * chapter 6 (swap, reclaim and the OOM killer).
  */
 #ifndef MMKIT_DEMO_H
 #define MMKIT_DEMO_H
@@ -80,5 +81,6 @@ int chapter_kmalloc(struct demo *d);
 int chapter_vmalloc(struct demo *d);
 int chapter_dma(struct demo *d);
 int chapter_user(struct demo *d);
+int chapter_swap(struct demo *d);
 
 #endif
