@@ -430,6 +430,10 @@ int proc_mm_faults_show(FILE *m)
 	fprintf(m, "spurious_faults %lu\n", atomic_load(&fault_stats.spurious));
 	fprintf(m, "atomic_context_faults %lu\n", atomic_load(&fault_stats.atomic));
 	fprintf(m, "host_mapping_refusals %lu\n", atomic_load(&fault_stats.host_refused));
+	/* The emulated young bit: touches of pages reclaim had aged. */
+	fprintf(m, "young_bit_faults %lu\n", atomic_load(&fault_stats.young));
+	fprintf(m, "swapin_from_swap %lu\n", atomic_load(&fault_stats.swapin_major));
+	fprintf(m, "swapin_from_swap_cache %lu\n", atomic_load(&fault_stats.swapin_minor));
 	/* Single pages, then each folio size thp_anon= can enable (Linux's
 	 * hugepages-<size>kB/enabled and stats/anon_fault_*). */
 	for (unsigned int order = 0; order <= MAX_ANON_ORDER; order++) {
