@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "swap.h"
 #include "vmalloc.h"
 #include "cma.h"
 #include "mmap.h"
@@ -244,6 +245,10 @@ long mmk_check(FILE *out)
 
 	if (not_booted())
 		return -1;
+	/* The caller stops its own threads; the kernel's stop here: kswapd
+	 * parks, and swap I/O in flight completes (it frees frames). */
+	kswapd_park(true);
+	swap_io_drain();
 	for_each_populated_zone(zone) {
 		c.zone = zone;
 		alloc_locks_enter();
@@ -260,6 +265,7 @@ long mmk_check(FILE *out)
 	c.problems += vmalloc_check(out);
 	c.problems += cma_check(out);
 	c.problems += mm_check(out);
+	kswapd_park(false);
 	if (out && c.problems > 50)
 		fprintf(out, "mmk_check: ... %ld problems in all\n", c.problems);
 	return c.problems;

@@ -256,6 +256,9 @@ void reclaim_throttle(unsigned int timeout_us);
 void madvise_cold_or_pageout(struct mm_struct *mm, struct vm_area_struct *vma,
 			     unsigned long start, unsigned long end, bool pageout);
 int kswapd_run(void);
+/* Park kswapd (wait until it is idle and keep it so) or let it go again:
+ * mmk_check() needs a machine that holds still. */
+void kswapd_park(bool park);
 void kswapd_stop(void);
 /* The checker's LRU part: list membership against page flags and the
  * node counters. Returns the number of problems written to @out. */

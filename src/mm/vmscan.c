@@ -552,6 +552,19 @@ static atomic_bool kswapd_should_stop;
  * progress again (direct reclaim, or memory given back by munmap), so it
  * does not spin on a machine where nothing is reclaimable. */
 static atomic_uint kswapd_failures;
+static atomic_bool kswapd_parked, kswapd_busy;
+
+void kswapd_park(bool park)
+{
+	atomic_store(&kswapd_parked, park);
+	if (!park) {
+		if (atomic_load(&kswapd_wait))
+			arch_wake_all(&kswapd_wait);
+		return;
+	}
+	while (atomic_load(&kswapd_busy))
+		arch_sleep_us(100);
+}
 
 void kswapd_reset_failures(void)
 {
@@ -590,7 +603,8 @@ static void balance_pgdat(void)
 	unsigned long reclaimed = 0;
 
 	count_vm_event(PAGEOUTRUN);
-	while (!atomic_load(&kswapd_should_stop) && !zone_balanced(WMARK_HIGH)) {
+	while (!atomic_load(&kswapd_should_stop) && !atomic_load(&kswapd_parked) &&
+	       !zone_balanced(WMARK_HIGH)) {
 		struct scan_control sc = {
 			.nr_to_reclaim = SWAP_CLUSTER_MAX * 4,
 			.kswapd = true,
@@ -625,7 +639,14 @@ static void kswapd_main(void *arg)
 			arch_wait_on(&kswapd_wait, 0, 0);
 			continue;
 		}
+		atomic_store(&kswapd_busy, true);
+		if (atomic_load(&kswapd_parked)) {
+			atomic_store(&kswapd_busy, false);
+			arch_sleep_us(1000);
+			continue;
+		}
 		balance_pgdat();
+		atomic_store(&kswapd_busy, false);
 		atomic_store(&kswapd_wait, 0);
 		/* Still below low after a run that helped: go on. */
 		if (!zone_balanced(WMARK_LOW) && !atomic_load(&kswapd_should_stop) &&
