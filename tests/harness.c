@@ -526,3 +526,135 @@ void expect_fault(void *p, bool write, int code, const char *what)
 		CHECK(probe_addr == p, "%s: si_addr %p, expected %p", what, probe_addr, p);
 	}
 }
+
+/* ---- Helpers for the swap tests ----------------------------------------- */
+
+#include <errno.h>
+#include <ftw.h>
+
+static char tmp_dir[512];
+static pid_t tmp_owner;
+static char *tmp_paths[64];
+static int tmp_nr;
+
+static int tmp_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void tmp_cleanup(void)
+{
+	if (tmp_dir[0] && getpid() == tmp_owner)
+		nftw(tmp_dir, tmp_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	for (int i = 0; i < tmp_nr; i++)
+		free(tmp_paths[i]);
+	tmp_nr = 0;
+}
+
+const char *test_tmp_path(const char *name)
+{
+	char buf[1024];
+
+	if (!tmp_dir[0]) {
+		const char *base = getenv("TMPDIR");
+
+		if (!base || !*base)
+			base = "/tmp";
+		snprintf(tmp_dir, sizeof(tmp_dir), "%s/mmkit-%s-XXXXXX", base,
+			 program_invocation_short_name);
+		if (!mkdtemp(tmp_dir)) {
+			perror("mkdtemp");
+			exit(2);
+		}
+		tmp_owner = getpid();
+		atexit(tmp_cleanup);
+	}
+	REQUIRE(tmp_nr < (int)(sizeof(tmp_paths) / sizeof(tmp_paths[0])), "too many temp paths");
+	snprintf(buf, sizeof(buf), "%s/%s", tmp_dir, name);
+	tmp_paths[tmp_nr] = strdup(buf);
+	REQUIRE(tmp_paths[tmp_nr] != NULL, "strdup");
+	return tmp_paths[tmp_nr++];
+}
+
+long report_value(const char *report, const char *field)
+{
+	char *text = report_text(report), *line, *save = NULL;
+	size_t len = strlen(field);
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			return strtol(line + len + 1, NULL, 10);
+	return -1;
+}
+
+/* Calls @fn for each device line of the swaps report; -1 without one. */
+static int swaps_walk(bool (*fn)(const char *path, const struct swaps_line *l, void *arg),
+		      void *arg)
+{
+	char *text = report_text("swaps"), *line, *save = NULL;
+	bool header = true;
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char path[512];
+		struct swaps_line l;
+
+		if (header) {	/* "Filename Type Size Used Priority" */
+			header = false;
+			if (strncmp(line, "Filename", 8))
+				return -1;
+			continue;
+		}
+		if (sscanf(line, "%511s %15s %ld %ld %d", path, l.type, &l.size_kb, &l.used_kb,
+			   &l.prio) != 5)
+			return -1;
+		if (fn(path, &l, arg))
+			break;
+	}
+	return header ? -1 : 0;
+}
+
+struct swaps_find {
+	const char *path;
+	struct swaps_line *l;
+	int n;
+	bool found;
+};
+
+static bool swaps_match(const char *path, const struct swaps_line *l, void *arg)
+{
+	struct swaps_find *f = arg;
+
+	f->n++;
+	if (f->path && !strcmp(path, f->path)) {
+		*f->l = *l;
+		f->found = true;
+		return true;
+	}
+	return false;
+}
+
+int swaps_get(const char *path, struct swaps_line *l)
+{
+	struct swaps_find f = { .path = path, .l = l };
+
+	if (swaps_walk(swaps_match, &f) || !f.found)
+		return -1;
+	return 0;
+}
+
+int swaps_count(void)
+{
+	struct swaps_find f = { 0 };
+
+	if (swaps_walk(swaps_match, &f))
+		return -1;
+	return f.n;
+}

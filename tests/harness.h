@@ -170,4 +170,29 @@ long vmstat_get(const char *name);
 void fragment_memory(void);
 void unfragment_memory(void);
 
+/* ---- Helpers for the swap tests ----------------------------------------- */
+
+/*
+ * A path for a file the test makes (a swap file): "<dir>/<name>", where
+ * <dir> is a directory made for this test at the first call, under $TMPDIR
+ * or /tmp. The directory and everything in it are removed when the process
+ * that made it exits (a forked child's exit leaves them).
+ */
+const char *test_tmp_path(const char *name);
+
+/* One line of mmk_report(@report) that starts with "@field:", as a number
+ * (kB for the kB fields), -1 if missing: report_value("self/status",
+ * "VmSwap"). */
+long report_value(const char *report, const char *field);
+
+/* @path's line of mmk_report("swaps") (/proc/swaps): 0, or -1 when the
+ * report or the line is missing. swaps_count(): devices listed, or -1. */
+struct swaps_line {
+	char type[16];
+	long size_kb, used_kb;
+	int prio;
+};
+int swaps_get(const char *path, struct swaps_line *l);
+int swaps_count(void);
+
 #endif
