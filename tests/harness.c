@@ -103,6 +103,7 @@ unsigned long long test_rand(void)
 
 #include <dirent.h>
 #include <mmkit/linux.h>
+#include <mmkit/mman.h>
 
 bool test_under_asan(void)
 {
@@ -396,15 +397,7 @@ int slabinfo_get(const char *cache, struct slabinfo_line *l)
 
 long meminfo_field_kb(const char *field)
 {
-	char *text = report_text("meminfo"), *line, *save = NULL;
-	size_t len = strlen(field);
-
-	if (!text)
-		return -1;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			return strtol(line + len + 1, NULL, 10);
-	return -1;
+	return report_value("meminfo", field);
 }
 
 unsigned long vword(size_t i, unsigned long tag)
@@ -657,4 +650,13 @@ int swaps_count(void)
 	if (swaps_walk(swaps_match, &f))
 		return -1;
 	return f.n;
+}
+
+long pages_mapped(const void *base, size_t first, size_t n)
+{
+	long m = 0;
+
+	for (size_t i = first; i < first + n; i++)
+		m += mmk_follow_pfn((const char *)base + i * PAGE_SIZE) >= 0;
+	return m;
 }

@@ -184,6 +184,9 @@ const char *test_tmp_path(const char *name);
  * (kB for the kB fields), -1 if missing: report_value("self/status",
  * "VmSwap"). */
 long report_value(const char *report, const char *field);
+/* How many of the pages @first .. @first + @n - 1 from @base map a frame
+ * (mmk_follow_pfn(), which never faults). */
+long pages_mapped(const void *base, size_t first, size_t n);
 
 /* @path's line of mmk_report("swaps") (/proc/swaps): 0, or -1 when the
  * report or the line is missing. swaps_count(): devices listed, or -1. */

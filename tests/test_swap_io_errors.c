@@ -81,11 +81,7 @@ static long damaged(size_t first, size_t n, uint64_t tag)
 
 static long mapped(size_t first, size_t n)
 {
-	long m = 0;
-
-	for (size_t i = first; i < first + n; i++)
-		m += mmk_follow_pfn(p + i * PG) >= 0;
-	return m;
+	return pages_mapped(p, first, n);
 }
 
 static long vmswap(void)

@@ -843,3 +843,14 @@ int cmd_demo(const char *cmdline)
 	fflush(stdout);
 	return d.failed || broken ? 1 : 0;
 }
+
+void table_row(int width, const char *label, long long a, long long b, const char *unit)
+{
+	const char *sp = *unit ? " " : "";
+
+	printf("    %-*s %9lld %-2s -> %9lld %-2s  ", width, label, a, unit, b, unit);
+	if (b != a)
+		printf("(%+lld%s%s)\n", b - a, sp, unit);
+	else
+		printf("(unchanged)\n");
+}

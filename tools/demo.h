@@ -35,6 +35,9 @@ void claim(const char *words);
 /* "CLAIM HOLDS: ..." or "CLAIM FAILS: ...", counted in @d. */
 __attribute__((format(printf, 3, 4)))
 void verdict(struct demo *d, bool holds, const char *fmt, ...);
+/* One "label  a unit -> b unit  (+change)" line of a before/after table;
+ * @width is the label column's. */
+void table_row(int width, const char *label, long long a, long long b, const char *unit);
 
 #define LABEL_W 24
 void orders_header(void);

@@ -208,13 +208,7 @@ static int read_quiet(struct sstate *s, bool *quiet)
 
 static void row(const char *label, long long a, long long b, const char *unit)
 {
-	const char *sp = *unit ? " " : "";
-
-	printf("    %-34s %9lld %-2s -> %9lld %-2s  ", label, a, unit, b, unit);
-	if (b != a)
-		printf("(%+lld%s%s)\n", b - a, sp, unit);
-	else
-		printf("(unchanged)\n");
+	table_row(34, label, a, b, unit);
 }
 
 static void show_change(const struct sstate *a, const struct sstate *b)

@@ -133,13 +133,7 @@ static long long unaccounted(const struct ustate *a, const struct ustate *b)
 
 static void state_row(const char *label, long long a, long long b, const char *unit)
 {
-	const char *sp = *unit ? " " : "";
-
-	printf("    %-31s %9lld %-2s -> %9lld %-2s  ", label, a, unit, b, unit);
-	if (b != a)
-		printf("(%+lld%s%s)\n", b - a, sp, unit);
-	else
-		printf("(unchanged)\n");
+	table_row(31, label, a, b, unit);
 }
 
 static void show_change(const struct ustate *a, const struct ustate *b)
