@@ -46,7 +46,7 @@ static void set_defaults(struct boot_params *bp)
 }
 
 /* Linux's memparse(): a number with an optional K/M/G/T suffix. */
-static int parse_size(const char *s, uint64_t *out)
+int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;

@@ -3,6 +3,7 @@
  * printk: format into a line buffer and hand it to the console in one write,
  * so that lines from different CPUs do not interleave mid-line.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "printk.h"
@@ -33,4 +34,14 @@ void mmk_bug_halt(void)
 {
 	arch_dump_stack();
 	arch_halt();
+}
+
+_Bool __ratelimit(struct ratelimit_state *rs)
+{
+	unsigned long long now = arch_now_ns(), begin = atomic_load(&rs->begin);
+
+	if (now - begin > 5000000000ull &&
+	    atomic_compare_exchange_strong(&rs->begin, &begin, now))
+		atomic_store(&rs->printed, 0);
+	return atomic_fetch_add(&rs->printed, 1) < 10;
 }

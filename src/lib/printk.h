@@ -10,6 +10,13 @@
 __attribute__((format(printf, 1, 2))) void printk(const char *fmt, ...);
 void vprintk(const char *fmt, va_list ap);
 
+/* Linux's printk_ratelimited() budget: 10 messages per 5 seconds. */
+struct ratelimit_state {
+	_Atomic unsigned long long begin;	/* ns, start of the window */
+	_Atomic int printed;
+};
+_Bool __ratelimit(struct ratelimit_state *rs);
+
 #define pr_emerg(...)	printk(__VA_ARGS__)
 #define pr_alert(...)	printk(__VA_ARGS__)
 #define pr_err(...)	printk(__VA_ARGS__)

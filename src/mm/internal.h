@@ -116,6 +116,9 @@ static inline bool virt_in_direct_map(const void *addr)
 
 /* Report a call made before mmk_boot(); returns true if not booted. */
 bool __not_booted(const char *fn);
+/* A boot option's size: a number with an optional K/M/G/T suffix (Linux's
+ * memparse(), but the whole string must parse). 0, or -1. */
+int parse_size(const char *s, uint64_t *out);
 #define not_booted() unlikely(!machine_booted && __not_booted(__func__))
 
 /* ---- memblock (memblock.c) ------------------------------------------- */

@@ -1104,26 +1104,15 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 	return alloc_flags;
 }
 
-/* Rate limit for allocation-failure reports: 10 per 5 seconds, as Linux. */
-static bool warn_alloc_ratelimit(void)
-{
-	static _Atomic uint64_t window_start;
-	static atomic_int printed;
-	uint64_t now = arch_now_ns();
-	uint64_t start = atomic_load(&window_start);
-
-	if (now - start > 5000000000ull &&
-	    atomic_compare_exchange_strong(&window_start, &start, now))
-		atomic_store(&printed, 0);
-	return atomic_fetch_add(&printed, 1) < 10;
-}
+/* Allocation-failure reports are rate limited, as Linux's. */
+static struct ratelimit_state warn_alloc_rs;
 
 void warn_alloc(gfp_t gfp, const char *fmt, ...)
 {
 	char msg[256], flags[256];
 	va_list ap;
 
-	if ((gfp & __GFP_NOWARN) || !warn_alloc_ratelimit())
+	if ((gfp & __GFP_NOWARN) || !__ratelimit(&warn_alloc_rs))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

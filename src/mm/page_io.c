@@ -28,23 +28,19 @@
 _Atomic uint32_t swap_writeback_seq;
 atomic_long nr_writeback_pages;
 
-/* Ten messages per five seconds, as printk_ratelimited(); each boot
+/* I/O errors are rate limited, as printk_ratelimited(); each boot
  * starts afresh. */
-static _Atomic uint64_t window;
-static atomic_int printed;
+static struct ratelimit_state io_rs;
 
 void swap_io_ratelimit_reset(void)
 {
-	atomic_store(&window, 0);
-	atomic_store(&printed, 0);
+	atomic_store(&io_rs.begin, 0);
+	atomic_store(&io_rs.printed, 0);
 }
 
 static bool io_ratelimit(void)
-{	uint64_t now = arch_now_ns(), start = atomic_load(&window);
-
-	if (now - start > 5000000000ull && atomic_compare_exchange_strong(&window, &start, now))
-		atomic_store(&printed, 0);
-	return atomic_fetch_add(&printed, 1) < 10;
+{
+	return __ratelimit(&io_rs);
 }
 
 struct swap_bio {

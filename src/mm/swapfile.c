@@ -71,25 +71,6 @@ _Static_assert(sizeof(struct swap_header_info) == 1024 + 4 * 3 + 32 + 4 * 118,
 
 /* ---- Boot option ---------------------------------------------------------- */
 
-static int parse_bytes(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-')
-		return -1;
-	v = strtoull(s, &end, 0);
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	}
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* PATH:SIZE or PATH:SIZE:PRIO, PATH taken up to the last colon that
  * leaves a size (a path may hold colons). */
 int swap_parse_option(const char *val, struct swap_param *out, const char **why)
@@ -122,7 +103,7 @@ int swap_parse_option(const char *val, struct swap_param *out, const char **why)
 			if (n < sizeof(sizebuf)) {
 				memcpy(sizebuf, c0 + 1, n);
 				sizebuf[n] = '\0';
-				if (!parse_bytes(sizebuf, &tmp)) {
+				if (!parse_size(sizebuf, &tmp)) {
 					if (prio < -1 || prio > 32767) {
 						*why = "priority must be between -1 and 32767";
 						return -EINVAL;
@@ -145,7 +126,7 @@ int swap_parse_option(const char *val, struct swap_param *out, const char **why)
 	}
 	memcpy(out->path, val, plen);
 	out->path[plen] = '\0';
-	if (parse_bytes(size_s, &out->size)) {
+	if (parse_size(size_s, &out->size)) {
 		*why = "not a size (use a number with K, M or G)";
 		return -EINVAL;
 	}
