@@ -127,9 +127,18 @@ static void del_locked(struct page *page)
 
 void lru_add_new(struct page *page, unsigned long n, bool unevictable)
 {
+	enum lru_list lru = unevictable ? LRU_UNEVICTABLE : LRU_INACTIVE_ANON;
+
+	/* A folio is one block, so in one zone: the counters move once. */
+	for (unsigned long i = 0; i < n; i++) {
+		SetPageFlag(&page[i], PG_lru);
+		if (unevictable)
+			SetPageFlag(&page[i], PG_unevictable);
+	}
 	spin_lock(&lru_lock);
 	for (unsigned long i = 0; i < n; i++)
-		add_locked(page + i, unevictable ? LRU_UNEVICTABLE : LRU_INACTIVE_ANON);
+		list_add(&page[i].lru, &lru_lists[lru]);
+	lru_stat(page, lru, (long)n);
 	spin_unlock(&lru_lock);
 }
 
