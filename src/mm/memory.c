@@ -759,12 +759,6 @@ static int do_present(struct mm_struct *mm,
 	return FAULT_DONE;
 }
 
-/*
- * A fault on a swap PTE (Linux's do_swap_page()): the page from the swap
- * cache, or read from swap with the swap PTEs around it (a major fault).
- * A read maps it read-only and clean, so that it can go back to its slot
- * without a write; a write maps it writable and frees the slot.
- */
 /* A page swapin_readahead() gave us that the fault will not map: it
  * stays in the swap cache, where reclaim can find it on the LRU. */
 static void swapin_abandon(struct page *page)
@@ -775,6 +769,12 @@ static void swapin_abandon(struct page *page)
 	put_page(page);
 }
 
+/*
+ * A fault on a swap PTE (Linux's do_swap_page()): the page from the swap
+ * cache, or read from swap with the swap PTEs around it (a major fault).
+ * A read maps it read-only and clean, so that it can go back to its slot
+ * without a write; a write maps it writable and frees the slot.
+ */
 static int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma,
 			unsigned long addr, pteval_t *pt, pteval_t orig, bool write,
 			struct fault_ctx *fc, unsigned long *next)
