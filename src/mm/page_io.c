@@ -64,12 +64,9 @@ static void swap_write_done(struct swap_bio *sb)
 	struct page *freed[ARCH_BIO_MAX_PAGES];
 	unsigned int nr_freed = 0;
 
-	if (bio->status) {
-		atomic_fetch_add(&si->write_errors, 1);
-		if (io_ratelimit())
-			pr_alert("Write-error on swap-device (%u:%u:%llu)\n", si->major, si->minor,
-				 (unsigned long long)(bio->off >> 9));
-	}
+	if (bio->status && io_ratelimit())
+		pr_alert("Write-error on swap-device (%u:%u:%llu)\n", si->major, si->minor,
+			 (unsigned long long)(bio->off >> 9));
 	for (unsigned int i = 0; i < bio->nr_pages; i++) {
 		struct page *page = bio_page(bio, i);
 
@@ -182,10 +179,8 @@ int swap_readpages(struct page **pages, unsigned int nr, swp_entry_t entry)
 	for (unsigned int i = 0; i < nr; i++)
 		bio.phys[i] = (uint64_t)pfn_of(pages[i]) << PAGE_SHIFT;
 	err = arch_blkdev_rw_sync(si->bdev, &bio);
-	if (err) {
-		atomic_fetch_add(&si->read_errors, 1);
+	if (err)
 		return err;
-	}
 	count_vm_events(PSWPIN, nr);
 	count_vm_events(PGPGIN, nr * (PAGE_SIZE >> 10));
 	return 0;

@@ -129,7 +129,6 @@ struct swap_info_struct {
 	struct arch_blkdev *bdev;
 	unsigned int major, minor;	/* the host device holding the file */
 	unsigned char uuid[16];
-	atomic_ulong read_errors, write_errors;
 };
 
 extern struct swap_info_struct *swap_info[MAX_SWAPFILES];
