@@ -26,6 +26,7 @@
  * lock (uncontended in the common case) rather than by ownership alone.
  */
 #define NR_CPUS 64
+#define ARCH_FAST_SLOT_BYTES	64	/* see arch_thread.fast_slot */
 
 /*
  * What the machine knows about the calling thread: its CPU number, whether
@@ -48,6 +49,27 @@ struct arch_thread {
 	unsigned int alloc_locks;	/* of those, the page allocator's */
 	bool alloc_exit_work;		/* run alloc_locks_exit_work() at 0 */
 	unsigned int signals_blocked;	/* arch_signals_block() depth */
+	/*
+	 * What mm's owner fast paths (the slab allocator's, mm/slab.h) use,
+	 * each field one access, so that they test no generation, flag or
+	 * lock word:
+	 *  - fast_active: set while this thread is inside one of them (the
+	 *    owner's half of Dekker's algorithm with arch_fast_block());
+	 *  - fast_slot: the byte offset of this thread's slot in a per-CPU
+	 *    array of ARCH_FAST_SLOT_BYTES slots: `cpu`'s while this thread
+	 *    owns it alone in this boot (owner fast paths on, not blocked),
+	 *    else slot NR_CPUS, which such arrays keep as a slot that refuses
+	 *    them;
+	 *  - atomic_gfp: the gfp bits an allocation may not have right now
+	 *    (__GFP_DIRECT_RECLAIM in atomic context);
+	 *  - hint_*: kfree()'s shortcut, opaque here; hint_len = 0 empties it.
+	 */
+	int fast_active;
+	unsigned long fast_slot;
+	unsigned int atomic_gfp;
+	uintptr_t hint_start, hint_len;
+	void *hint_slab, *hint_cpu;
+	unsigned long hint_random, hint_offset;
 };
 #define ARCH_IRQS_OFF	0x80000000u
 extern __thread struct arch_thread arch_this_thread
@@ -64,19 +86,6 @@ static inline int arch_smp_processor_id(void)
 	return arch_cpu_claim();
 }
 
-/*
- * This thread's CPU number if it owns it alone (and owner fast paths are
- * on), else -1: the test a lock-free fast path starts with. Never claims.
- */
-static inline int arch_owned_cpu(void)
-{
-	if (__builtin_expect(arch_this_thread.exclusive &&
-			     arch_this_thread.gen ==
-			     __atomic_load_n(&arch_boot_gen, __ATOMIC_RELAXED), 1))
-		return arch_this_thread.cpu;
-	return -1;
-}
-
 /* Does this thread own its CPU number alone? (After arch_smp_processor_id.) */
 static inline bool arch_cpu_exclusive(void)
 {
@@ -88,6 +97,18 @@ int arch_nr_cpus_seen(void);
 /* At boot: forget every thread's number. @owner_fastpath: threads that own
  * their number alone may use per-CPU data without locks (see cpu_lock.h). */
 void arch_cpus_init(bool owner_fastpath);
+/*
+ * The other side of the owner fast paths. arch_fast_block(cpu) (cpu -1:
+ * every CPU) makes the thread that owns @cpu leave them: its fast_slot
+ * becomes the refusal slot and its kfree hint is emptied, and it returns
+ * once that thread is outside any fast path (two membarriers), so that
+ * the caller may then change that CPU's per-CPU data under its lock.
+ * Blocks nest; arch_fast_unblock() undoes one. arch_fast_reset(), at boot
+ * and shutdown, forgets every owner and empties every fast path state.
+ */
+void arch_fast_block(int cpu);
+void arch_fast_unblock(int cpu);
+void arch_fast_reset(void);
 /* The host's online CPUs: how many CPUs share the per-CPU page budget. */
 int arch_num_online_cpus(void);
 

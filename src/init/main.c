@@ -413,6 +413,7 @@ void mmk_shutdown(void)
 	machine_booted = false;
 	vmalloc_shutdown();
 	kmem_cache_shutdown_all();
+	arch_fast_reset();		/* no fast path may reach the old caches */
 	page_alloc_shutdown();
 	arch_ram_exit();
 	direct_map_base = NULL;

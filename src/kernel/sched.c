@@ -21,14 +21,23 @@
 #define NMI_MASK	0x00f00000U
 #define IRQ_SAVED_OFF	0x40000000U	/* irq_enter found interrupts off */
 
+/* Every change goes through here: the slab fast path reads atomic_gfp, not
+ * the count, to refuse a sleeping allocation in atomic context with one
+ * test (the slow path then reports it). */
+static inline void set_preempt_count(unsigned int pc)
+{
+	arch_this_thread.preempt_count = pc;
+	arch_this_thread.atomic_gfp = pc ? __GFP_DIRECT_RECLAIM : 0;
+}
+
 void mmk_local_irq_disable(void)
 {
-	arch_this_thread.preempt_count |= ARCH_IRQS_OFF;
+	set_preempt_count(arch_this_thread.preempt_count | ARCH_IRQS_OFF);
 }
 
 void mmk_local_irq_enable(void)
 {
-	arch_this_thread.preempt_count &= ~ARCH_IRQS_OFF;
+	set_preempt_count(arch_this_thread.preempt_count & ~ARCH_IRQS_OFF);
 }
 
 bool mmk_irqs_disabled(void)
@@ -38,14 +47,14 @@ bool mmk_irqs_disabled(void)
 
 void mmk_preempt_disable(void)
 {
-	arch_this_thread.preempt_count++;
+	set_preempt_count(arch_this_thread.preempt_count + 1);
 }
 
 void mmk_preempt_enable(void)
 {
 	if (WARN_ON_ONCE(!(arch_this_thread.preempt_count & PREEMPT_MASK)))
 		return;
-	arch_this_thread.preempt_count--;
+	set_preempt_count(arch_this_thread.preempt_count - 1);
 }
 
 bool mmk_in_atomic(void)
@@ -83,7 +92,7 @@ void mmk_irq_enter(void)
 		return;
 	if (!(pc & HARDIRQ_MASK))
 		pc = (pc & ~IRQ_SAVED_OFF) | ((pc & ARCH_IRQS_OFF) ? IRQ_SAVED_OFF : 0);
-	arch_this_thread.preempt_count = (pc + HARDIRQ_OFFSET) | ARCH_IRQS_OFF;
+	set_preempt_count((pc + HARDIRQ_OFFSET) | ARCH_IRQS_OFF);
 }
 
 void mmk_irq_exit(void)
@@ -98,7 +107,7 @@ void mmk_irq_exit(void)
 			pc &= ~ARCH_IRQS_OFF;
 		pc &= ~IRQ_SAVED_OFF;
 	}
-	arch_this_thread.preempt_count = pc;
+	set_preempt_count(pc);
 }
 
 void mmk___might_sleep(const char *file, int line)

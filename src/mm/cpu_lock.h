@@ -27,6 +27,10 @@
  *
  * Nesting: a cpu_lock is never taken while holding another cpu_lock of the
  * same kind; zone->lock and slab list locks nest inside it.
+ *
+ * The slab allocator's fast paths do not even enter as owner: they mark
+ * the thread, not the lock (arch_this_thread.fast_active), and a remote
+ * side excludes them with arch_fast_block() before it takes the lock.
  */
 #ifndef MMK_CPU_LOCK_H
 #define MMK_CPU_LOCK_H
@@ -89,28 +93,6 @@ static inline void cpu_unlock(struct cpu_lock *l, bool owner)
 		arch_this_thread.locks_held--;
 	} else
 		spin_unlock(&l->lock);
-}
-
-/*
- * The owner's way only, for fast paths that must not contain a call (the
- * slab fast paths): not counted in locks_held, to keep those paths short,
- * so the page-fault path must never take a lock of this kind. Enter
- * if no one else holds @l (true), else leave it alone (false) and let the
- * caller take its slow path. The caller must own the CPU (arch_owned_cpu()).
- */
-static inline bool cpu_owner_trylock(struct cpu_lock *l)
-{
-	atomic_store_explicit(&l->owner_active, 1, memory_order_relaxed);
-	atomic_signal_fence(memory_order_seq_cst);
-	if (__builtin_expect(!atomic_load_explicit(&l->remote, memory_order_relaxed), 1))
-		return true;
-	atomic_store_explicit(&l->owner_active, 0, memory_order_release);
-	return false;
-}
-
-static inline void cpu_owner_unlock(struct cpu_lock *l)
-{
-	atomic_store_explicit(&l->owner_active, 0, memory_order_release);
 }
 
 /* Take another CPU's @l (a drain, a flush). */

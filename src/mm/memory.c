@@ -59,9 +59,9 @@
  * reading without waiting behind a queued writer (a writer may wait for a
  * reader that needs the very locks this thread holds), and a writer never
  * waits for a kernel lock while it holds mmap_lock (mmap.c defers its
- * frees and allocations), so the wait ends. The slab fast paths' locks
- * are not counted (cpu_owner_trylock), so nothing here may use the slab
- * allocator.
+ * frees and allocations), so the wait ends. A fault may interrupt a slab
+ * fast path, which is not reentrant and counts in no locks_held (slab.h),
+ * so nothing here may use the slab allocator.
  */
 #include <errno.h>
 #include <string.h>

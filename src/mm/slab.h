@@ -108,8 +108,11 @@ struct kmem_cache {
 	char name[32];
 	unsigned long check_epoch, check_slabs, check_objects;	/* mmk_check() */
 	/* Inline, not behind a pointer: kfree() reaches its CPU's slab in
-	 * one less dependent load (struct page -> cache -> this array). */
-	struct kmem_cache_cpu cpu_slab[NR_CPUS];
+	 * one less dependent load (struct page -> cache -> this array).
+	 * cpu_slab[NR_CPUS] is the refusal slot: a thread that may not take
+	 * the fast paths lands there (arch_this_thread.fast_slot),
+	 * finds it locked for good (CPU_LOCK_SHARED) and goes the slow way. */
+	struct kmem_cache_cpu cpu_slab[NR_CPUS + 1];
 };
 
 /* slab_common.c */
@@ -119,6 +122,9 @@ extern spinlock_t slab_mutex;
 _Static_assert(NR_KMALLOC_TYPES == MMK_KMALLOC_TYPES &&
 	       KMALLOC_SHIFT_HIGH == MMK_KMALLOC_SHIFT_HIGH, "linux.h agrees");
 void kmem_cache_init(void);
+/* What kmalloc_small[] holds until boot: slab_alloc() sends it here. */
+extern struct kmem_cache kmalloc_unbooted;
+void *kmalloc_unbooted_alloc(size_t size, gfp_t gfp);
 void kmem_cache_shutdown_all(void);
 
 /* slub.c */
@@ -187,25 +193,50 @@ static inline void *slab_address(const struct page *slab)
 
 /* ---- Hardened free pointers -------------------------------------------- */
 
+/*
+ * The key of the free pointer stored at @addr. In a run of allocations and
+ * frees the pointer values travel a dependency chain through memory (the
+ * object's free pointer, then c->freelist, then the next object's), and
+ * every operation on that chain delays the next allocation: the key is
+ * computed apart, from the address alone, and applied with one xor. The
+ * empty asm keeps the compiler from reassociating the xors back into the
+ * chain.
+ */
+static inline unsigned long freeptr_key_of(unsigned long random, unsigned long addr)
+{
+	unsigned long key = random ^ __builtin_bswap64(addr);
+
+	__asm__("" : "+r"(key));
+	return key;
+}
+
 static inline unsigned long freeptr_key(const struct kmem_cache *s, unsigned long addr)
 {
-	return s->random ^ __builtin_bswap64(addr);
+	return freeptr_key_of(s->random, addr);
+}
+
+/* set_freepointer() with the cache's secret and offset given. */
+static inline void __set_freepointer(unsigned long random, unsigned long offset,
+				     void *object, void *fp)
+{
+	unsigned long addr = (unsigned long)object + offset;
+	unsigned long v = (unsigned long)fp ^ freeptr_key_of(random, addr);
+
+	memcpy((void *)addr, &v, sizeof(v));
 }
 
 static inline void *get_freepointer(const struct kmem_cache *s, void *object)
 {
 	unsigned long addr = (unsigned long)object + s->offset, v;
+	unsigned long key = freeptr_key(s, addr);
 
 	memcpy(&v, (void *)addr, sizeof(v));
-	return (void *)(v ^ freeptr_key(s, addr));
+	return (void *)(v ^ key);
 }
 
 static inline void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
 {
-	unsigned long addr = (unsigned long)object + s->offset;
-	unsigned long v = (unsigned long)fp ^ freeptr_key(s, addr);
-
-	memcpy((void *)addr, &v, sizeof(v));
+	__set_freepointer(s->random, s->offset, object, fp);
 }
 
 /* ---- The slab state word ---------------------------------------------- */
@@ -276,97 +307,136 @@ void discard_slab(struct kmem_cache *s, struct page *slab);
 /* ---- The fast paths, inlined into kmalloc()/kfree() and friends -------- */
 
 /*
+ * The owner fast paths touch this thread's CPU slot with no atomic and no
+ * lock word: the thread marks itself inside (fast_active), then reads
+ * fast_slot or its kfree hint, which a remote CPU that wants the slot
+ * (a flush, the checker, kmem_cache_destroy()) first points elsewhere with
+ * arch_fast_block(), waiting for the thread to be outside; the remote then
+ * takes the slot's cpu_lock, which the owner's slow paths take too.
+ * What else they test, and what they leave to the slow paths:
+ *
+ *   - this thread owns its CPU number alone, in this boot, and no remote
+ *     blocks it: else fast_slot is the refusal slot (cpu_slab[NR_CPUS]),
+ *     whose freelist and slab are always NULL;
+ *   - the gfp allows it: no __GFP_ZERO (the callers test it, most often at
+ *     compile time), and no __GFP_DIRECT_RECLAIM in atomic context
+ *     (atomic_gfp), which slab_alloc() reports;
+ *   - slub_debug: a debug cache never fills its CPU slots (every debug
+ *     allocation and free goes through slab_alloc()/slab_free()), so its
+ *     fast paths find no freelist and no slab, with no flag to test.
+ *
+ * They are not reentrant: a program's signal handler that interrupts one
+ * must not allocate (as a kernel's interrupt handler may not interrupt
+ * code that runs with interrupts off).
+ */
+_Static_assert(sizeof(struct kmem_cache_cpu) == ARCH_FAST_SLOT_BYTES,
+	       "the slots of cpu_slab[] are arch_thread.fast_slot's");
+
+static inline __attribute__((always_inline)) void fast_enter(void)
+{
+	__atomic_store_n(&arch_this_thread.fast_active, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline __attribute__((always_inline)) void fast_leave(void)
+{
+	__atomic_store_n(&arch_this_thread.fast_active, 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's slot in @s: its CPU's, or the refusal slot. */
+static inline __attribute__((always_inline))
+struct kmem_cache_cpu *this_cpu_slab(struct kmem_cache *s)
+{
+	return (struct kmem_cache_cpu *)((char *)s->cpu_slab +
+		__atomic_load_n(&arch_this_thread.fast_slot, __ATOMIC_RELAXED));
+}
+
+/*
  * Pop this CPU's freelist; every other case is a tail call to slab_alloc(),
  * so that this is a leaf without a call in it and needs no stack frame.
+ * @gfp must not hold __GFP_ZERO.
  */
 static inline __attribute__((always_inline))
-void *slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
-		      unsigned long caller)
+void *slab_alloc_fast_nozero(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
+			     unsigned long caller)
 {
-	int cpu = arch_owned_cpu();
+	if (likely(!(gfp & arch_this_thread.atomic_gfp))) {
+		struct kmem_cache_cpu *c;
+		void *object;
 
-	if (likely(cpu >= 0 && !(s->flags & SLAB_DEBUG_FLAGS) && !(gfp & __GFP_ZERO) &&
-		   !((gfp & __GFP_DIRECT_RECLAIM) && arch_this_thread.preempt_count))) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-
-		if (likely(cpu_owner_trylock(&c->cl))) {
-			void *object = c->freelist;
-
-			if (likely(object)) {
-				c->freelist = get_freepointer(s, object);
-				cpu_owner_unlock(&c->cl);
-				return object;
-			}
-			cpu_owner_unlock(&c->cl);
+		fast_enter();
+		c = this_cpu_slab(s);
+		object = c->freelist;
+		if (likely(object)) {
+			c->freelist = get_freepointer(s, object);
+			fast_leave();
+			return object;
 		}
+		fast_leave();
 	}
 	return slab_alloc(s, gfp, orig_size, caller);
 }
 
-/*
- * kfree()'s shortcut: this thread's most recent fast free, so that the next
- * free to the same slab skips struct page and the cache (three dependent
- * loads, which are most of a kfree). Only a hint: the locked section checks
- * that the CPU's slab is still that slab.
- */
-struct kfree_hint {
-	uintptr_t start, len;		/* the slab's bytes */
-	struct page *slab;
-	struct kmem_cache *s;
-	struct kmem_cache_cpu *c;
-	unsigned int gen;		/* kfree_hint_gen when it was made */
-};
-extern _Thread_local struct kfree_hint kfree_hint
-	__attribute__((tls_model("initial-exec")));
-/* Bumped at boot and by kmem_cache_destroy(): every hint goes stale. */
-extern unsigned int kfree_hint_gen;
+static inline __attribute__((always_inline))
+void *slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
+		      unsigned long caller)
+{
+	if (unlikely(gfp & __GFP_ZERO))
+		return slab_alloc(s, gfp, orig_size, caller);
+	return slab_alloc_fast_nozero(s, gfp, orig_size, caller);
+}
 
-/* Push on this CPU's freelist when the object is from its slab. */
+/*
+ * Push on this CPU's freelist when the object is from its slab, and make
+ * that slab kfree()'s hint: this thread's next free to the same slab skips
+ * struct page and the cache (three dependent loads, most of a kfree). The
+ * hint lives in arch_this_thread (hint_*); it is set only inside a fast
+ * path, and arch_fast_block() empties it. It is only a hint: kfree_hinted()
+ * checks that the CPU's slab is still that slab.
+ */
 static inline __attribute__((always_inline))
 void slab_free_fast(struct kmem_cache *s, struct page *slab, void *object,
 		    unsigned long caller)
 {
-	int cpu = arch_owned_cpu();
+	struct arch_thread *t = &arch_this_thread;
+	struct kmem_cache_cpu *c;
 
-	if (likely(cpu >= 0 && !(s->flags & SLAB_DEBUG_FLAGS))) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-
-		if (likely(cpu_owner_trylock(&c->cl))) {
-			if (likely(slab == c->slab && object != c->freelist)) {
-				set_freepointer(s, object, c->freelist);
-				c->freelist = object;
-				cpu_owner_unlock(&c->cl);
-				kfree_hint = (struct kfree_hint){
-					(uintptr_t)slab_address(slab),
-					PAGE_SIZE << slab->pg_order, slab, s, c,
-					__atomic_load_n(&kfree_hint_gen, __ATOMIC_RELAXED) };
-				return;
-			}
-			cpu_owner_unlock(&c->cl);
-		}
+	fast_enter();
+	c = this_cpu_slab(s);
+	if (likely(slab == c->slab && object != c->freelist)) {
+		set_freepointer(s, object, c->freelist);
+		c->freelist = object;
+		t->hint_start = (uintptr_t)slab_address(slab);
+		t->hint_len = PAGE_SIZE << slab->pg_order;
+		t->hint_slab = slab;
+		t->hint_cpu = c;
+		t->hint_random = s->random;
+		t->hint_offset = s->offset;
+		fast_leave();
+		return;
 	}
+	fast_leave();
 	slab_free(s, slab, object, caller);
 }
 
 /* kfree() of an object in the slab of this thread's last fast free. */
 static inline __attribute__((always_inline)) bool kfree_hinted(const void *object)
 {
-	struct kfree_hint *h = &kfree_hint;
-	struct kmem_cache_cpu *c;
+	struct arch_thread *t = &arch_this_thread;
 
-	if (!((uintptr_t)object - h->start < h->len &&
-	      h->gen == __atomic_load_n(&kfree_hint_gen, __ATOMIC_RELAXED)))
-		return false;
-	c = h->c;
-	if (likely(cpu_owner_trylock(&c->cl))) {
-		if (likely(c->slab == h->slab && object != c->freelist)) {
-			set_freepointer(h->s, (void *)object, c->freelist);
+	fast_enter();
+	if (likely((uintptr_t)object - t->hint_start < t->hint_len)) {
+		struct kmem_cache_cpu *c = t->hint_cpu;
+
+		if (likely(c->slab == t->hint_slab && object != c->freelist)) {
+			__set_freepointer(t->hint_random, t->hint_offset, (void *)object,
+					  c->freelist);
 			c->freelist = (void *)object;
-			cpu_owner_unlock(&c->cl);
+			fast_leave();
 			return true;
 		}
-		cpu_owner_unlock(&c->cl);
 	}
+	fast_leave();
 	return false;
 }
 

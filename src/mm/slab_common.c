@@ -26,8 +26,6 @@
 #include "slab.h"
 
 struct list_head slab_caches;
-_Thread_local struct kfree_hint kfree_hint __attribute__((tls_model("initial-exec")));
-unsigned int kfree_hint_gen = 1;
 spinlock_t slab_mutex;
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]
 	__attribute__((visibility("default")));
@@ -35,9 +33,16 @@ struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]
 /*
  * The ordinary caches by size in 8-byte steps up to 192 bytes: a small
  * request with no zone or reclaim modifier finds its cache in one load.
- * All NULL until boot, which the fast path's NULL test also catches.
+ * Until boot (and after shutdown) every entry is kmalloc_unbooted, a cache
+ * with no slab and no freelist, so the fast path needs no NULL test: it
+ * fails to pop, and slab_alloc() hands the request to kmalloc_unbooted_alloc().
  */
-static struct kmem_cache *kmalloc_small[192 / 8];
+struct kmem_cache kmalloc_unbooted = { .name = "kmalloc-unbooted" };
+#define UNBOOTED_8(x)	x, x, x, x, x, x, x, x
+static struct kmem_cache *kmalloc_small[192 / 8] = {
+	UNBOOTED_8(&kmalloc_unbooted), UNBOOTED_8(&kmalloc_unbooted),
+	UNBOOTED_8(&kmalloc_unbooted),
+};
 
 /* Index of the kmalloc cache for sizes 1..192, in 8-byte steps. */
 static const uint8_t size_index[24] = {
@@ -114,7 +119,6 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size,
 
 void kmem_cache_init(void)
 {
-	__atomic_fetch_add(&kfree_hint_gen, 1, __ATOMIC_RELAXED);
 	INIT_LIST_HEAD(&slab_caches);
 	spin_lock_init(&slab_mutex);
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
@@ -153,7 +157,8 @@ void kmem_cache_init(void)
 
 void kmem_cache_shutdown_all(void)
 {
-	memset(kmalloc_small, 0, sizeof(kmalloc_small));
+	for (unsigned int i = 0; i < 192 / 8; i++)
+		kmalloc_small[i] = &kmalloc_unbooted;
 	/* The machine's RAM goes away with everything in it. */
 	INIT_LIST_HEAD(&slab_caches);
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
@@ -161,6 +166,10 @@ void kmem_cache_shutdown_all(void)
 }
 
 /* ---- kmalloc ----------------------------------------------------------- */
+
+/* The fast paths start on a cache line of their own: where the linker
+ * happens to put them otherwise moved the 64-byte pair by ~10%. */
+#define __fastpath_aligned	__attribute__((aligned(64)))
 
 static void *kmalloc_large(size_t size, gfp_t gfp)
 {
@@ -196,15 +205,18 @@ static void *kmalloc_slow(size_t size, gfp_t gfp)
 	return kmalloc_large(size, gfp);
 }
 
+void *kmalloc_unbooted_alloc(size_t size, gfp_t gfp)
+{
+	return kmalloc_slow(size, gfp);
+}
+
+__fastpath_aligned
 void *mmk_kmalloc(size_t size, gfp_t gfp)
 {
 	unsigned long caller = (unsigned long)__builtin_return_address(0);
-	struct kmem_cache *s;
 
-	if (likely(size - 1 < 192 && !(gfp & (__GFP_DMA | __GFP_RECLAIMABLE)))) {
-		s = kmalloc_small[(size - 1) / 8];
-		if (likely(s))
-			return slab_alloc_fast(s, gfp, size, caller);
+	if (likely(size - 1 < 192 && !(gfp & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ZERO)))) {
+		return slab_alloc_fast_nozero(kmalloc_small[(size - 1) / 8], gfp, size, caller);
 	} else if (likely(machine_booted && size - 1 < KMALLOC_MAX_CACHE_SIZE)) {
 		return slab_alloc_fast(kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)],
 				       gfp, size, caller);
@@ -213,6 +225,7 @@ void *mmk_kmalloc(size_t size, gfp_t gfp)
 }
 
 /* kmalloc() with the cache chosen at compile time (see linux.h). */
+__fastpath_aligned
 void *mmk_kmalloc_cache(struct kmem_cache *s, gfp_t gfp, size_t size)
 {
 	if (likely(s))		/* NULL until boot */
@@ -292,18 +305,27 @@ static void kfree_slow(const void *x)
 	__free_pages(page, page->pg_order);
 }
 
-void mmk_kfree(const void *x)
+/* kfree() without the hint: find the slab through struct page. */
+__attribute__((noinline))
+static void kfree_unhinted(const void *x, unsigned long caller)
 {
 	struct page *slab;
 
 	if (unlikely(ZERO_OR_NULL_PTR(x)))
 		return;
+	if (likely(machine_booted) && likely(slab = virt_to_slab(x)))
+		return slab_free_fast(slab_cache(slab), slab, (void *)x, caller);
+	kfree_slow(x);
+}
+
+/* NULL and ZERO_SIZE_PTR miss the hint (it covers a direct-map slab):
+ * kfree_unhinted() tests them. */
+__fastpath_aligned
+void mmk_kfree(const void *x)
+{
 	if (likely(kfree_hinted(x)))
 		return;
-	if (likely(machine_booted) && likely(slab = virt_to_slab(x)))
-		return slab_free_fast(slab_cache(slab), slab, (void *)x,
-				      (unsigned long)__builtin_return_address(0));
-	kfree_slow(x);
+	kfree_unhinted(x, (unsigned long)__builtin_return_address(0));
 }
 
 size_t mmk_ksize(const void *x)
@@ -474,7 +496,9 @@ void mmk_kmem_cache_destroy(struct kmem_cache *s)
 	spin_lock(&slab_mutex);
 	list_del(&s->list);
 	spin_unlock(&slab_mutex);
-	/* No thread's kfree() hint may point into the cache's memory. */
-	__atomic_fetch_add(&kfree_hint_gen, 1, __ATOMIC_RELAXED);
+	/* No thread's kfree() hint may point into the cache's memory, and
+	 * none may still be using one that does. */
+	arch_fast_block(-1);
+	arch_fast_unblock(-1);
 	kmem_cache_release(s);
 }

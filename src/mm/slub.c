@@ -204,6 +204,7 @@ static void flush_all_remote_frees(struct kmem_cache *s, struct kmem_cache_cpu *
 {
 	int n = arch_nr_cpus_seen();
 
+	arch_fast_block(-1);
 	for (int i = 0; i < n && i < NR_CPUS; i++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[i];
 
@@ -213,6 +214,7 @@ static void flush_all_remote_frees(struct kmem_cache *s, struct kmem_cache_cpu *
 		flush_remote_frees(s, c);
 		cpu_unlock_remote(&c->cl);
 	}
+	arch_fast_unblock(-1);
 }
 
 __attribute__((noinline))
@@ -314,6 +316,8 @@ void *slab_alloc(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
 	void *object;
 	bool owner;
 
+	if (unlikely(s == &kmalloc_unbooted))
+		return kmalloc_unbooted_alloc(orig_size, gfp);
 	might_alloc(gfp);
 	if (unlikely(s->flags & SLAB_DEBUG_FLAGS)) {
 		object = alloc_debug(s, gfp, orig_size, caller);
@@ -475,6 +479,7 @@ void flush_all_cpu_slabs(struct kmem_cache *s)
 {
 	if (s->flags & SLAB_DEBUG_FLAGS)
 		return;
+	arch_fast_block(-1);
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 
@@ -485,6 +490,7 @@ void flush_all_cpu_slabs(struct kmem_cache *s)
 		flush_cpu_slab(s, c);
 		cpu_unlock_remote(&c->cl);
 	}
+	arch_fast_unblock(-1);
 }
 
 /* Give every empty slab on the partial list back to the page allocator. */
@@ -681,7 +687,7 @@ static int kmem_cache_open(struct kmem_cache *s, const char *name, unsigned int 
 	INIT_LIST_HEAD(&s->node.partial);
 	INIT_LIST_HEAD(&s->node.full);
 
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+	for (int cpu = 0; cpu <= NR_CPUS; cpu++)
 		cpu_lock_init(&s->cpu_slab[cpu].cl);
 	return 0;
 }

@@ -691,6 +691,7 @@ long slab_check(FILE *out)
 	if (!kmem_cache_cache)
 		return 0;
 	epoch++;
+	arch_fast_block(-1);
 	spin_lock(&slab_mutex);
 	list_for_each(pos, &slab_caches) {
 		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
@@ -730,5 +731,6 @@ long slab_check(FILE *out)
 		cpu_unlock_remote_all(&s->cpu_slab[0].cl, sizeof(struct kmem_cache_cpu), NR_CPUS);
 	}
 	spin_unlock(&slab_mutex);
+	arch_fast_unblock(-1);
 	return c.problems;
 }
