@@ -18,6 +18,9 @@
  * objects than those CPU slabs hold; and the free page count is back to
  * its value before the stress, less at most those slabs.
  *
+ * Meanwhile a fifth thread shrinks the caches the workers use and creates
+ * and destroys caches of its own, taking CPU slabs away from under them.
+ *
  * Then the same, single threaded, under slub_debug=FZPU, where every free
  * is checked and no report may appear. MMK_TEST_SEED reproduces the
  * random choices (not the thread interleaving); MMK_TEST_SCALE scales the
@@ -253,6 +256,53 @@ static void *worker_main(void *arg)
 static struct worker workers[MAX_THREADS];
 
 /*
+ * The remote side, while the workers run: kmem_cache_shrink() of the
+ * caches they use takes every CPU's slab away from under their fast paths
+ * (arch_fast_block(), then the slot locks), and a cache of its own created,
+ * used and destroyed empties every thread's kfree hint. A fast path that
+ * touched a slot while a remote held it would hand an object out twice or
+ * lose it: the workers' patterns and the checker see either.
+ */
+static atomic_bool workers_done;
+static unsigned long shrinks, scratch_caches;
+
+static void *remote_main(void *arg)
+{
+	unsigned long long rng = test_seed() * 0x2545f4914f6cdd1dull + 17;
+	static const int idx[] = { 3, 4, 5, 6, 1, 7, 2, 8, 9, 10, 11, 12, 13 };
+
+	(void)arg;
+	while (!atomic_load(&workers_done)) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		if (rng % 8 == 0) {
+			struct kmem_cache *k = kmem_cache_create("stress_scratch", 48, 0, 0, NULL);
+			void *o[16];
+
+			if (!k) {
+				fail("remote: kmem_cache_create(stress_scratch) failed");
+				break;
+			}
+			for (int i = 0; i < 16; i++)
+				o[i] = kmem_cache_alloc(k, GFP_KERNEL);
+			for (int i = 0; i < 16; i++)
+				kmem_cache_free(k, o[i]);
+			kmem_cache_destroy(k);
+			scratch_caches++;
+		} else if (rng % 8 < 4) {
+			kmem_cache_shrink(caches[(rng >> 8) % NR_TEST_CACHES]);
+			shrinks++;
+		} else {
+			kmem_cache_shrink(mmk_kmalloc_caches[(rng >> 8) % 2 ? 0 : 1]
+						[idx[(rng >> 16) % (sizeof(idx) / sizeof(idx[0]))]]);
+			shrinks++;
+		}
+	}
+	return NULL;
+}
+
+/*
  * Slabs of every cache stay within min_partial + per CPU one active slab
  * and one slab it gathers remote frees for (those objects count as in use
  * until pushed, as objects in Linux's per-CPU sheaves do).
@@ -296,7 +346,7 @@ static void stress(const char *boot, int threads, unsigned long ops)
 {
 	unsigned long free0, free1;
 	unsigned long allocs = 0, frees = 0, remote = 0;
-	pthread_t tid[MAX_THREADS];
+	pthread_t tid[MAX_THREADS], remote_tid;
 	const char *out;
 	long problems;
 
@@ -319,10 +369,17 @@ static void stress(const char *boot, int threads, unsigned long ops)
 	}
 
 	capture_start();
+	atomic_store(&workers_done, false);
+	shrinks = scratch_caches = 0;
+	if (threads > 1)
+		REQUIRE(pthread_create(&remote_tid, NULL, remote_main, NULL) == 0, "thread");
 	for (int i = 0; i < threads; i++)
 		REQUIRE(pthread_create(&tid[i], NULL, worker_main, &workers[i]) == 0, "thread");
 	for (int i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
+	atomic_store(&workers_done, true);
+	if (threads > 1)
+		pthread_join(remote_tid, NULL);
 	out = capture_end();
 	CHECK(atomic_load(&errors) == 0, "%s: %ld errors; the first: %s", boot,
 	      atomic_load(&errors), first_error);
@@ -333,11 +390,16 @@ static void stress(const char *boot, int threads, unsigned long ops)
 		frees += workers[i].frees;
 		remote += workers[i].remote_frees;
 	}
-	printf("# %s: %d threads, %lu allocations, %lu frees (%lu through queues)\n", boot,
-	       threads, allocs, frees, remote);
+	printf("# %s: %d threads, %lu allocations, %lu frees (%lu through queues); "
+	       "meanwhile %lu shrinks, %lu caches created and destroyed\n", boot,
+	       threads, allocs, frees, remote, shrinks, scratch_caches);
 	CHECK(allocs >= ops / 3, "%s: the stress ran (%lu allocations)", boot, allocs);
-	if (threads > 1)
+	if (threads > 1) {
 		CHECK(remote > 0, "%s: some frees crossed CPUs", boot);
+		CHECK(shrinks > 0 && scratch_caches > 0,
+		      "%s: the remote side ran (%lu shrinks, %lu caches)", boot, shrinks,
+		      scratch_caches);
+	}
 
 	problems = mmk_check(stderr);
 	CHECK(problems == 0, "%s: %ld invariant problems with the survivors live", boot, problems);

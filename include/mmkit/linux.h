@@ -126,6 +126,9 @@ void *mmk_kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
 void *mmk_kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
 void mmk_kmem_cache_free(struct kmem_cache *s, void *obj);
 void mmk_kmem_cache_destroy(struct kmem_cache *s);
+/* Give the cache's empty slabs back now, its CPU slabs included: 0 when it
+ * holds no slab any more (Linux's kmem_cache_shrink()). */
+int mmk_kmem_cache_shrink(struct kmem_cache *s);
 
 /*
  * As in Linux, a kmalloc() whose size and flags are compile-time constants
@@ -176,6 +179,7 @@ static inline __attribute__((always_inline)) void *mmk_kmalloc_inline(size_t siz
 #define kmem_cache_zalloc	mmk_kmem_cache_zalloc
 #define kmem_cache_free	mmk_kmem_cache_free
 #define kmem_cache_destroy	mmk_kmem_cache_destroy
+#define kmem_cache_shrink	mmk_kmem_cache_shrink
 
 /* ---- vmalloc --------------------------------------------------------- */
 

@@ -132,6 +132,7 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 				       unsigned int align, slab_flags_t flags,
 				       void (*ctor)(void *));
 int __kmem_cache_shutdown(struct kmem_cache *s);	/* 0, or -EBUSY with live objects */
+int __kmem_cache_shrink(struct kmem_cache *s);
 void *slab_alloc(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
 		 unsigned long caller);
 void slab_free(struct kmem_cache *s, struct page *slab, void *object,

@@ -475,6 +475,13 @@ void mmk_kmem_cache_free(struct kmem_cache *s, void *x)
 	slab_free_fast(s, slab, x, (unsigned long)__builtin_return_address(0));
 }
 
+int mmk_kmem_cache_shrink(struct kmem_cache *s)
+{
+	if (!s || not_booted())
+		return 0;
+	return __kmem_cache_shrink(s);
+}
+
 void mmk_kmem_cache_destroy(struct kmem_cache *s)
 {
 	if (!s || not_booted())

@@ -519,6 +519,21 @@ static void discard_empty_partials(struct kmem_cache *s)
 	}
 }
 
+/*
+ * kmem_cache_shrink(): every CPU's slab back to the lists, every empty slab
+ * back to the page allocator, whatever min_partial says. Safe while other
+ * CPUs use the cache: a slab on the partial list is never allocated from
+ * (a CPU adopts it first, under list_lock), and a free that empties it
+ * takes list_lock, so under list_lock an empty partial slab stays empty.
+ * 0 when the cache holds no slab afterwards, as in Linux.
+ */
+int __kmem_cache_shrink(struct kmem_cache *s)
+{
+	flush_all_cpu_slabs(s);
+	discard_empty_partials(s);
+	return atomic_load(&s->node.nr_slabs) ? 1 : 0;
+}
+
 int __kmem_cache_shutdown(struct kmem_cache *s)
 {
 	flush_all_cpu_slabs(s);
