@@ -256,6 +256,12 @@ bool mmk_in_hardirq(void);
 bool mmk_in_task(void);
 void mmk_irq_enter(void);
 void mmk_irq_exit(void);
+/*
+ * The calling thread's CPU number, 0..63. The first 64 threads to call in
+ * own a number each until they exit; threads beyond share numbers (chosen
+ * by thread id), and per-CPU data of a shared number is always locked.
+ */
+int mmk_smp_processor_id(void);
 
 #define local_irq_disable()	mmk_local_irq_disable()
 #define local_irq_enable()	mmk_local_irq_enable()
@@ -271,6 +277,8 @@ void mmk_irq_exit(void);
 #define in_task()		mmk_in_task()
 #define irq_enter()		mmk_irq_enter()
 #define irq_exit()		mmk_irq_exit()
+#define smp_processor_id()	mmk_smp_processor_id()
+#define raw_smp_processor_id()	mmk_smp_processor_id()
 #define HARDIRQ_OFFSET		0x00010000U
 
 /* ---- Boot-time reservation: early initcalls and memblock -------------- */

@@ -57,6 +57,11 @@ void mmk_preempt_enable(void)
 	set_preempt_count(arch_this_thread.preempt_count - 1);
 }
 
+int mmk_smp_processor_id(void)
+{
+	return arch_smp_processor_id();
+}
+
 bool mmk_in_atomic(void)
 {
 	return arch_this_thread.preempt_count != 0;

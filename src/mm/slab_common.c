@@ -291,7 +291,7 @@ static void kfree_slow(const void *x)
 {
 	struct page *slab, *page;
 
-	if (not_booted())
+	if (unlikely(!machine_booted) && __not_booted("kfree"))
 		return;
 	if (!kmalloc_lookup("kfree", x, &slab, &page))
 		return;
