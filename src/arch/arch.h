@@ -39,6 +39,7 @@ struct arch_thread {
 	unsigned int gen;		/* boot generation the number belongs to */
 	bool exclusive;			/* sole owner of `cpu`, owner fast paths on */
 	bool claimed;			/* `cpu` is ours alone, to give back */
+	bool exiting;			/* past cpu_release(): claims share a number */
 	/* Atomic context, as Linux's preempt_count: the preemption depth in
 	 * the low bits, ARCH_IRQS_OFF while interrupts are disabled. */
 	unsigned int preempt_count;
@@ -68,7 +69,8 @@ struct arch_thread {
 	unsigned long fast_slot;
 	unsigned int atomic_gfp;
 	uintptr_t hint_start, hint_len;
-	void *hint_slab, *hint_cpu;
+	void *hint_cpu;
+	unsigned long hint_seq;
 	unsigned long hint_random, hint_offset;
 };
 #define ARCH_IRQS_OFF	0x80000000u

@@ -60,14 +60,25 @@ enum kmalloc_cache_type {
 /* A CPU's active slab: the objects it may hand out without any atomic. */
 struct kmem_cache_cpu {
 	struct cpu_lock cl;
+	unsigned int rfree_count;
 	void *freelist;			/* first free object (hardened links) */
 	struct page *slab;		/* the frozen slab they belong to */
 	/* Objects this CPU freed to one other slab, pushed there as one
 	 * chain with one compare-and-swap (see slab_free()). */
 	struct page *rfree_slab;
 	void *rfree_head, *rfree_tail;
-	unsigned int rfree_count;
+	/* Bumped whenever `slab` changes (set_cpu_slab()): kfree's hint
+	 * holds the value it saw, so a hint never outlives the slab it
+	 * describes, even when the same struct page comes back as this
+	 * CPU's slab with another size. */
+	unsigned long slab_seq;
 } __attribute__((aligned(64)));
+
+static inline void set_cpu_slab(struct kmem_cache_cpu *c, struct page *slab)
+{
+	c->slab = slab;
+	c->slab_seq++;
+}
 
 /* Where a tracked allocation or free came from (slub_debug=U). */
 struct track {
@@ -110,8 +121,8 @@ struct kmem_cache {
 	/* Inline, not behind a pointer: kfree() reaches its CPU's slab in
 	 * one less dependent load (struct page -> cache -> this array).
 	 * cpu_slab[NR_CPUS] is the refusal slot: a thread that may not take
-	 * the fast paths lands there (arch_this_thread.fast_slot),
-	 * finds it locked for good (CPU_LOCK_SHARED) and goes the slow way. */
+	 * the fast paths lands there (arch_this_thread.fast_slot), finds no
+	 * freelist and no slab, ever, and goes the slow way. */
 	struct kmem_cache_cpu cpu_slab[NR_CPUS + 1];
 };
 
@@ -393,7 +404,8 @@ void *slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
  * struct page and the cache (three dependent loads, most of a kfree). The
  * hint lives in arch_this_thread (hint_*); it is set only inside a fast
  * path, and arch_fast_block() empties it. It is only a hint: kfree_hinted()
- * checks that the CPU's slab is still that slab.
+ * checks that the CPU's slab is still that slab, in that installation
+ * (slab_seq), so with that size.
  */
 static inline __attribute__((always_inline))
 void slab_free_fast(struct kmem_cache *s, struct page *slab, void *object,
@@ -409,7 +421,7 @@ void slab_free_fast(struct kmem_cache *s, struct page *slab, void *object,
 		c->freelist = object;
 		t->hint_start = (uintptr_t)slab_address(slab);
 		t->hint_len = PAGE_SIZE << slab->pg_order;
-		t->hint_slab = slab;
+		t->hint_seq = c->slab_seq;
 		t->hint_cpu = c;
 		t->hint_random = s->random;
 		t->hint_offset = s->offset;
@@ -429,7 +441,7 @@ static inline __attribute__((always_inline)) bool kfree_hinted(const void *objec
 	if (likely((uintptr_t)object - t->hint_start < t->hint_len)) {
 		struct kmem_cache_cpu *c = t->hint_cpu;
 
-		if (likely(c->slab == t->hint_slab && object != c->freelist)) {
+		if (likely(c->slab_seq == t->hint_seq && object != c->freelist)) {
 			__set_freepointer(t->hint_random, t->hint_offset, (void *)object,
 					  c->freelist);
 			c->freelist = (void *)object;

@@ -43,6 +43,12 @@ static struct kmem_cache *kmalloc_small[192 / 8] = {
 	UNBOOTED_8(&kmalloc_unbooted), UNBOOTED_8(&kmalloc_unbooted),
 	UNBOOTED_8(&kmalloc_unbooted),
 };
+/* The same for 193 bytes up to 8 KiB, by fls(size - 1): 8 (256) to 13. */
+static struct kmem_cache *kmalloc_pow2[KMALLOC_SHIFT_HIGH + 1] = {
+	UNBOOTED_8(&kmalloc_unbooted), &kmalloc_unbooted, &kmalloc_unbooted,
+	&kmalloc_unbooted, &kmalloc_unbooted, &kmalloc_unbooted, &kmalloc_unbooted,
+};
+_Static_assert(KMALLOC_SHIFT_HIGH + 1 == 14, "kmalloc_pow2[]'s initializer");
 
 /* Index of the kmalloc cache for sizes 1..192, in 8-byte steps. */
 static const uint8_t size_index[24] = {
@@ -153,12 +159,16 @@ void kmem_cache_init(void)
 	}
 	for (unsigned int i = 0; i < 192 / 8; i++)
 		kmalloc_small[i] = kmalloc_caches[KMALLOC_NORMAL][size_index[i]];
+	for (unsigned int i = 8; i <= KMALLOC_SHIFT_HIGH; i++)
+		kmalloc_pow2[i] = kmalloc_caches[KMALLOC_NORMAL][i];
 }
 
 void kmem_cache_shutdown_all(void)
 {
 	for (unsigned int i = 0; i < 192 / 8; i++)
 		kmalloc_small[i] = &kmalloc_unbooted;
+	for (unsigned int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)
+		kmalloc_pow2[i] = &kmalloc_unbooted;
 	/* The machine's RAM goes away with everything in it. */
 	INIT_LIST_HEAD(&slab_caches);
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
@@ -215,8 +225,13 @@ void *mmk_kmalloc(size_t size, gfp_t gfp)
 {
 	unsigned long caller = (unsigned long)__builtin_return_address(0);
 
-	if (likely(size - 1 < 192 && !(gfp & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ZERO)))) {
-		return slab_alloc_fast_nozero(kmalloc_small[(size - 1) / 8], gfp, size, caller);
+	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ZERO)))) {
+		if (likely(size - 1 < 192))
+			return slab_alloc_fast_nozero(kmalloc_small[(size - 1) / 8], gfp,
+						      size, caller);
+		if (likely(size - 1 < KMALLOC_MAX_CACHE_SIZE))
+			return slab_alloc_fast_nozero(kmalloc_pow2[64 - __builtin_clzl(size - 1)],
+						      gfp, size, caller);
 	} else if (likely(machine_booted && size - 1 < KMALLOC_MAX_CACHE_SIZE)) {
 		return slab_alloc_fast(kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)],
 				       gfp, size, caller);

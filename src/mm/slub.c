@@ -245,7 +245,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 				c->freelist = freelist;
 				return freelist;
 			}
-			c->slab = NULL;
+			set_cpu_slab(c, NULL);
 		}
 
 		/* Objects this CPU freed and gathered for a slab count as in
@@ -253,7 +253,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 		flush_remote_frees(s, c);
 		freelist = get_partial(s, &slab);
 		if (freelist) {
-			c->slab = slab;
+			set_cpu_slab(c, slab);
 			c->freelist = freelist;
 			return freelist;
 		}
@@ -284,7 +284,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp,
 			spin_unlock(&s->node.list_lock);
 			continue;
 		}
-		c->slab = slab;
+		set_cpu_slab(c, slab);
 		c->freelist = freeze_slab(slab);
 		return c->freelist;
 	}
@@ -471,7 +471,7 @@ static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		count++;
 	}
 	deactivate_slab(s, c->slab, freelist, tail, count);
-	c->slab = NULL;
+	set_cpu_slab(c, NULL);
 	c->freelist = NULL;
 }
 

@@ -162,6 +162,8 @@ static void fast_claim(int cpu, bool exclusive)
 {
 	fast_lock_take();
 	if (exclusive) {
+		if (cpu_thread[cpu] && cpu_thread[cpu] != &arch_this_thread)
+			fast_refuse(cpu_thread[cpu]);	/* cannot happen: numbers are owned once */
 		cpu_thread[cpu] = &arch_this_thread;
 		__atomic_store_n(&arch_this_thread.fast_slot, fast_slot_of(cpu),
 				 __ATOMIC_RELAXED);
@@ -205,6 +207,7 @@ static void fast_atfork_child(void)
 static void cpu_release(void *arg)
 {
 	(void)arg;
+	arch_this_thread.exiting = true;
 	fast_release();
 	if (arch_this_thread.claimed &&
 	    arch_this_thread.gen == atomic_load(&arch_boot_gen))
@@ -221,13 +224,15 @@ static void cpu_key_create(void)
 	pthread_atfork(fast_atfork_prepare, fast_atfork_parent, fast_atfork_child);
 }
 
-int arch_cpu_claim(void)
+static int __arch_cpu_claim(void)
 {
 	uint64_t slots = atomic_load(&cpu_slots);
 	bool exclusive = false;
 	int cpu = -1, seen;
 
-	while (~slots) {
+	/* A thread past cpu_release() (another key's destructor calling in)
+	 * may no longer own a number: nothing would give it back. */
+	while (~slots && !arch_this_thread.exiting) {
 		int bit = __builtin_ctzll(~slots);
 
 		if (bit >= NR_CPUS)
@@ -244,7 +249,8 @@ int arch_cpu_claim(void)
 		cpu = (int)((unsigned long)syscall(SYS_gettid) % NR_CPUS);
 	}
 	pthread_once(&cpu_key_once, cpu_key_create);
-	pthread_setspecific(cpu_key, &arch_this_thread);
+	if (!arch_this_thread.exiting)
+		pthread_setspecific(cpu_key, &arch_this_thread);
 
 	seen = atomic_load(&cpus_seen);
 	while (seen < cpu + 1 &&
@@ -256,6 +262,22 @@ int arch_cpu_claim(void)
 	arch_this_thread.gen = atomic_load(&arch_boot_gen);
 	if (owner_fastpath)
 		fast_claim(cpu, exclusive);
+	return cpu;
+}
+
+/*
+ * With signals blocked: a program's signal handler that calls in (a fault
+ * on its memory) while this thread is between taking a number and
+ * recording it would claim a second one, which no one would give back,
+ * and leave cpu_thread[] pointing at this thread after it exits.
+ */
+int arch_cpu_claim(void)
+{
+	int cpu;
+
+	arch_signals_block();
+	cpu = __arch_cpu_claim();
+	arch_signals_unblock();
 	return cpu;
 }
 
