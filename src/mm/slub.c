@@ -24,7 +24,7 @@
  *               given back to the page allocator at once.
  *
  * 3. Paths.
- *      alloc fast  pop c->freelist.
+ *      alloc fast  pop c->freelist (slab.h: no atomic, no lock word).
  *      alloc slow  take the objects other CPUs freed to c->slab; else adopt
  *                  a partial slab (freeze it, take its whole freelist); else
  *                  allocate a new slab.
@@ -40,10 +40,14 @@
  *    bigger objects), so a cache keeps a few slabs for the next burst and
  *    no more; kmem_cache_destroy() and shutdown return all of them.
  *
- * 5. Lock order: c->cl (the CPU's cpu_lock), then node.list_lock, then the
- *    page allocator's locks. The slab state word is changed only by
- *    compare-and-swap; moving a slab between states that are lists (partial,
- *    full) also needs list_lock, taken before the compare-and-swap.
+ * 5. Lock order: arch_fast_block() (its fast_lock, held only while it
+ *    waits for fast paths to end), then c->cl (the CPU's cpu_lock), then
+ *    node.list_lock, then the page allocator's locks. The fast paths take
+ *    none: they mark the thread and read its slot or hint (slab.h), and
+ *    whoever changes another CPU's slot blocks them first. The slab state
+ *    word is changed only by compare-and-swap; moving a slab between
+ *    states that are lists (partial, full) also needs list_lock, taken
+ *    before the compare-and-swap.
  */
 #include <string.h>
 
