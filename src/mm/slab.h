@@ -135,7 +135,7 @@ _Static_assert(NR_KMALLOC_TYPES == MMK_KMALLOC_TYPES &&
 void kmem_cache_init(void);
 /* What kmalloc_small[] holds until boot: slab_alloc() sends it here. */
 extern struct kmem_cache kmalloc_unbooted;
-void *kmalloc_unbooted_alloc(size_t size, gfp_t gfp);
+void *kmalloc_slow(size_t size, gfp_t gfp);	/* before boot, 0, large */
 void kmem_cache_shutdown_all(void);
 
 /* slub.c */

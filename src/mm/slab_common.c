@@ -35,7 +35,7 @@ struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]
  * request with no zone or reclaim modifier finds its cache in one load.
  * Until boot (and after shutdown) every entry is kmalloc_unbooted, a cache
  * with no slab and no freelist, so the fast path needs no NULL test: it
- * fails to pop, and slab_alloc() hands the request to kmalloc_unbooted_alloc().
+ * fails to pop, and slab_alloc() hands the request to kmalloc_slow().
  */
 struct kmem_cache kmalloc_unbooted = { .name = "kmalloc-unbooted" };
 #define UNBOOTED_8(x)	x, x, x, x, x, x, x, x
@@ -206,18 +206,13 @@ static void *kmalloc_large(size_t size, gfp_t gfp)
 }
 
 __attribute__((noinline))
-static void *kmalloc_slow(size_t size, gfp_t gfp)
+void *kmalloc_slow(size_t size, gfp_t gfp)
 {
 	if (unlikely(!machine_booted) && __not_booted("kmalloc"))
 		return NULL;
 	if (!size)
 		return ZERO_SIZE_PTR;
 	return kmalloc_large(size, gfp);
-}
-
-void *kmalloc_unbooted_alloc(size_t size, gfp_t gfp)
-{
-	return kmalloc_slow(size, gfp);
 }
 
 __fastpath_aligned

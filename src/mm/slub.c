@@ -321,7 +321,7 @@ void *slab_alloc(struct kmem_cache *s, gfp_t gfp, size_t orig_size,
 	bool owner;
 
 	if (unlikely(s == &kmalloc_unbooted))
-		return kmalloc_unbooted_alloc(orig_size, gfp);
+		return kmalloc_slow(orig_size, gfp);
 	might_alloc(gfp);
 	if (unlikely(s->flags & SLAB_DEBUG_FLAGS)) {
 		object = alloc_debug(s, gfp, orig_size, caller);
